@@ -1,0 +1,19 @@
+"""rnn_course: the helper package of the open course on recurrent neural networks.
+
+The notebooks teach; this package holds what they would otherwise copy between them.
+Modules (one idea each):
+
+- ``device``       get_device() (cuda → mps → cpu, $RNN_COURSE_DEVICE), seed_everything()
+- ``validation``   shape/dtype/device checks whose errors say expected vs received
+- ``data``         verified PhysioNet download cache and loaders (MIT-BIH, Challenge 2012)
+- ``training``     fit(): the shared training loop (tqdm, loss and gradient-norm history, clipping)
+- ``plots``        figures: signals, training curves, the unrolled RNN diagram
+- ``tasks``        seeded synthetic long-range tasks with their chance levels
+- ``diagnostics``  gradient norms through time
+- ``checks``       exercise checks (one module per chapter)
+- ``instructor``   the instructor command line: student notebooks and grading
+"""
+from .device import available_devices, get_device, seed_everything
+
+__version__ = "0.1.0"
+__all__ = ["available_devices", "get_device", "seed_everything", "__version__"]

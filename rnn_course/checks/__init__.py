@@ -1,0 +1,106 @@
+"""Exercise checks: friendly, specific feedback that never crashes on a wrong answer.
+
+Every check is a function ``check_<name>(answer)`` in a per-chapter module
+(``rnn_course.checks.ch01`` ...). It returns a :class:`CheckResult` and prints one line:
+
+    ✅ check_rnn_step: passed — your step matches the reference on 3 random inputs.
+    ❌ check_rnn_step: wrong shape: expected (4, 8) = (batch, hidden), got (8, 4). Did you swap x @ W and W @ x?
+
+The instructor grader reads these lines from executed notebooks, so their prefix is fixed.
+A learner's exception (including the ``NotImplementedError`` of an unfilled stub) becomes
+a hint, not a traceback.
+"""
+from __future__ import annotations
+
+import functools
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+PASS_MARK = "✅"
+FAIL_MARK = "❌"
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one exercise check; truthy when passed."""
+
+    name: str
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        if self.passed:
+            return f"{PASS_MARK} {self.name}: passed — {self.message}"
+        return f"{FAIL_MARK} {self.name}: {self.message}"
+
+    def _repr_pretty_(self, p, cycle) -> None:  # Jupyter shows the same line as print()
+        p.text(str(self))
+
+
+def exercise_check(fn: Callable[..., tuple[bool, str]]) -> Callable[..., CheckResult]:
+    """Turn ``fn(answer) -> (passed, message)`` into a check that prints and never raises.
+
+    Exceptions raised while running the learner's code are reported as hints.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> CheckResult:
+        try:
+            passed, message = fn(*args, **kwargs)
+        except NotImplementedError:
+            passed, message = False, "not implemented yet: replace the `raise NotImplementedError` with your code."
+        except Exception as e:  # the learner's code failed: say where, do not crash the notebook
+            frame = traceback.extract_tb(e.__traceback__)[-1]
+            passed, message = False, (
+                f"your code raised {type(e).__name__}: {e} (line {frame.lineno}: `{(frame.line or '').strip()}`)"
+            )
+        result = CheckResult(fn.__name__, bool(passed), message)
+        print(result)
+        return result
+
+    return wrapper
+
+
+def to_numpy(x: Any) -> np.ndarray | None:
+    """Best-effort conversion of a learner's answer to a NumPy array (None if impossible)."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().double().numpy()
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return arr
+
+
+def compare(name: str, got: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 1e-5,
+            axes: str | None = None) -> str | None:
+    """Compare an answer with the reference; return ``None`` if it matches, else a hint.
+
+    The hint names the first thing that differs: type, shape (with the axis names in
+    ``axes``, e.g. ``"(batch, hidden)"``), NaNs, or values (with the largest difference).
+    """
+    ref = to_numpy(expected)
+    arr = to_numpy(got)
+    if arr is None or arr.dtype == object:
+        return f"{name} should be an array or tensor, got {type(got).__name__}."
+    if arr.shape != ref.shape:
+        label = f" = {axes}" if axes else ""
+        hint = f"{name} has the wrong shape: expected {tuple(ref.shape)}{label}, got {tuple(arr.shape)}."
+        if arr.shape == ref.shape[::-1] and arr.ndim == 2:
+            hint += " It looks transposed: check the order of the matrix product."
+        return hint
+    if np.isnan(arr).any():
+        return f"{name} contains NaN values."
+    if not np.allclose(arr, ref, atol=atol, rtol=rtol):
+        diff = np.abs(arr - ref)
+        where = np.unravel_index(np.argmax(diff), diff.shape)
+        return (f"{name} has the right shape but wrong values: largest difference {diff.max():.3g} "
+                f"at index {tuple(int(i) for i in where)} (got {arr[where]:.4g}, expected {ref[where]:.4g}).")
+    return None

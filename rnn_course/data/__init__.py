@@ -1,0 +1,10 @@
+"""Open PhysioNet data: a verified download cache and loaders for the course's databases."""
+from .cache import DATA_ENV_VAR, DataError, cache_dir, fetch, fetch_many, registry
+from .mitbih import AAMI_CLASSES, MitbihRecord, load_mitbih_record, mitbih_records
+from .physionet2012 import Physionet2012, load_physionet2012
+
+__all__ = [
+    "DATA_ENV_VAR", "DataError", "cache_dir", "fetch", "fetch_many", "registry",
+    "AAMI_CLASSES", "MitbihRecord", "load_mitbih_record", "mitbih_records",
+    "Physionet2012", "load_physionet2012",
+]

@@ -1,0 +1,69 @@
+"""Where tensors live, and how to make a run repeatable.
+
+``get_device()`` picks the fastest available backend in a fixed order — CUDA, then Apple's
+MPS, then the CPU — unless the environment variable ``RNN_COURSE_DEVICE`` names one.
+``seed_everything(seed)`` seeds Python, NumPy and PyTorch (all GPUs included).
+"""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+DEVICE_ENV_VAR = "RNN_COURSE_DEVICE"
+_ORDER = ("cuda", "mps", "cpu")
+
+
+def available_devices() -> list[str]:
+    """Names of the device types this machine can use, fastest first, e.g. ``['cuda', 'cpu']``."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    found.append("cpu")
+    return found
+
+
+def get_device(preferred: str | None = None, verbose: bool = False) -> torch.device:
+    """Return the device to run on.
+
+    Order of precedence: the ``preferred`` argument, then ``$RNN_COURSE_DEVICE``, then the
+    first available of cuda → mps → cpu. Asking for a device that is not available raises a
+    ``RuntimeError`` that lists what is available (we never fall back silently: a learner who
+    asked for the GPU should know they did not get it).
+    """
+    available = available_devices()
+    requested = preferred or os.environ.get(DEVICE_ENV_VAR, "").strip() or None
+    if requested is None:
+        device, why = torch.device(available[0]), f"first available of {' → '.join(_ORDER)}"
+    else:
+        kind = requested.split(":")[0].lower()
+        if kind not in _ORDER:
+            raise ValueError(
+                f"unknown device {requested!r}: expected one of {', '.join(_ORDER)} "
+                f"(optionally with an index such as 'cuda:1')"
+            )
+        if kind not in available:
+            source = "argument" if preferred else f"${DEVICE_ENV_VAR}"
+            raise RuntimeError(
+                f"device {requested!r} was requested (by the {source}) but is not available "
+                f"on this machine; available: {', '.join(available)}"
+            )
+        device, why = torch.device(requested), "requested"
+    if verbose:
+        print(f"Using device {device} ({why}).")
+    return device
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's ``random``, NumPy's global generator and PyTorch (CPU and every GPU)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    os.environ["PYTHONHASHSEED"] = str(seed)

@@ -1,0 +1,144 @@
+"""A small, explicit training loop shared by the notebooks.
+
+``fit`` moves the model and every batch to the device, shows a plain ``tqdm`` progress bar,
+records the loss of every step and epoch and the gradient norm of every step (before
+clipping, so you can see what clipping did), optionally clips, and returns a ``History``.
+Batches are ``(inputs, targets)`` pairs; ``inputs`` may be a tensor or a tuple of tensors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .device import get_device
+
+
+@dataclass
+class History:
+    """What happened during training.
+
+    Attributes:
+        step_loss: training loss of every optimisation step.
+        grad_norm: global L2 norm of the gradient at every step, before clipping.
+        train_loss: mean training loss of every epoch.
+        val_loss: validation loss after every epoch (empty without validation data).
+        diverged: True if training stopped early because the loss became NaN or infinite.
+    """
+
+    step_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    diverged: bool = False
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Move a tensor, or a tuple/list/dict of tensors, to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+def _call(model: nn.Module, inputs: Any) -> torch.Tensor:
+    return model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
+
+
+def grad_norm(parameters: Iterable[torch.nn.Parameter]) -> float:
+    """Global L2 norm of all gradients (parameters without a gradient are skipped)."""
+    norms = [p.grad.detach().norm() for p in parameters if p.grad is not None]
+    return float(torch.stack(norms).norm()) if norms else 0.0
+
+
+def _unpack(batch: Any) -> tuple[Any, torch.Tensor]:
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        raise ValueError(
+            f"each batch must be an (inputs, targets) pair, got {type(batch).__name__}"
+            + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else "")
+        )
+    return batch[0], batch[1]
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable, device: torch.device | None = None) -> float:
+    """Mean loss of ``model`` over ``loader`` (weighted by batch size), in eval mode."""
+    device = device or next(model.parameters()).device
+    model.eval()
+    total, count = 0.0, 0
+    for batch in loader:
+        inputs, targets = to_device(_unpack(batch), device)
+        n = len(targets)
+        total += float(loss_fn(_call(model, inputs), targets)) * n
+        count += n
+    if count == 0:
+        raise ValueError("evaluate: the loader yielded no batches")
+    return total / count
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    *,
+    epochs: int,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr: float = 1e-3,
+    val_loader: Iterable | None = None,
+    clip_grad_norm: float | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_loader``; return the :class:`History`.
+
+    Args:
+        loss_fn: ``loss_fn(model(inputs), targets)`` -> scalar tensor.
+        optimizer: defaults to Adam with learning rate ``lr``.
+        clip_grad_norm: if set, rescale the gradient so its global norm is at most this.
+        device: defaults to :func:`rnn_course.get_device`.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if clip_grad_norm is not None and clip_grad_norm <= 0:
+        raise ValueError(f"clip_grad_norm must be positive or None, got {clip_grad_norm}")
+    device = torch.device(device) if device is not None else get_device()
+    model.to(device)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    history = History()
+    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
+    for _ in bar:
+        model.train()
+        epoch_losses = []
+        for batch in train_loader:
+            inputs, targets = to_device(_unpack(batch), device)
+            loss = loss_fn(_call(model, inputs), targets)
+            if not torch.isfinite(loss):  # stop and report, so a notebook can show divergence
+                history.step_loss.append(loss.item())
+                history.diverged = True
+                bar.write(f"stopped: the loss became {loss.item()} at step {len(history.step_loss) - 1} "
+                          "(try a smaller learning rate or gradient clipping)")
+                bar.close()
+                return history
+            optimizer.zero_grad()
+            loss.backward()
+            history.grad_norm.append(grad_norm(model.parameters()))
+            if clip_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+            history.step_loss.append(loss.item())
+            epoch_losses.append(loss.item())
+        if not epoch_losses:
+            raise ValueError("fit: train_loader yielded no batches")
+        history.train_loss.append(sum(epoch_losses) / len(epoch_losses))
+        postfix = {"train": f"{history.train_loss[-1]:.4f}"}
+        if val_loader is not None:
+            history.val_loss.append(evaluate(model, val_loader, loss_fn, device))
+            postfix["val"] = f"{history.val_loss[-1]:.4f}"
+        bar.set_postfix(postfix)
+    return history

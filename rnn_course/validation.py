@@ -1,0 +1,61 @@
+"""Input checks whose errors say what was expected and what arrived.
+
+Learners hit shape errors constantly; a message such as
+``x: expected shape (batch, time, features) = (?, ?, 3), got (32, 100)`` saves an hour.
+Use ``None`` in an expected shape for "any size".
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+
+def _fmt(shape: Sequence[Any]) -> str:
+    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_shape(name: str, x: Any, expected: Sequence[int | None], names: Sequence[str] | None = None) -> None:
+    """Raise ``ValueError`` unless ``x.shape`` matches ``expected`` (``None`` = any size).
+
+    ``names`` optionally labels the axes, e.g. ``("batch", "time", "features")``.
+    """
+    if not hasattr(x, "shape"):
+        raise TypeError(f"{name}: expected an array or tensor, got {type(x).__name__}")
+    shape = tuple(x.shape)
+    ok = len(shape) == len(expected) and all(e is None or e == s for s, e in zip(shape, expected))
+    if not ok:
+        label = f"{_fmt(names)} = " if names else ""
+        raise ValueError(f"{name}: expected shape {label}{_fmt(expected)}, got {_fmt(shape)}")
+
+
+def check_ndim(name: str, x: Any, ndim: int, names: Sequence[str] | None = None) -> None:
+    """Raise ``ValueError`` unless ``x`` has ``ndim`` dimensions."""
+    check_shape(name, x, (None,) * ndim, names)
+
+
+def check_dtype(name: str, x: Any, *allowed: Any) -> None:
+    """Raise ``TypeError`` unless ``x.dtype`` is one of ``allowed`` (torch or NumPy dtypes)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or not any(dtype == a for a in allowed):
+        want = " or ".join(str(a) for a in allowed)
+        raise TypeError(f"{name}: expected dtype {want}, got {dtype}")
+
+
+def check_same_device(**tensors: torch.Tensor) -> None:
+    """Raise ``RuntimeError`` if the given tensors live on different devices."""
+    devices = {k: t.device for k, t in tensors.items() if isinstance(t, torch.Tensor)}
+    if len(set(devices.values())) > 1:
+        listing = ", ".join(f"{k} on {d}" for k, d in devices.items())
+        raise RuntimeError(f"tensors must be on one device, got {listing}; move them with .to(device)")
+
+
+def as_float_array(name: str, x: Any) -> np.ndarray:
+    """Return ``x`` as a floating NumPy array, or raise ``TypeError`` naming what arrived."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    arr = np.asarray(x)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name}: expected numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64) if not np.issubdtype(arr.dtype, np.floating) else arr
