@@ -37,7 +37,8 @@ def get_device(preferred: str | None = None, verbose: bool = False) -> torch.dev
     asked for the GPU should know they did not get it).
     """
     available = available_devices()
-    requested = preferred or os.environ.get(DEVICE_ENV_VAR, "").strip() or None
+    requested = str(preferred).strip() if preferred else os.environ.get(DEVICE_ENV_VAR, "").strip()
+    requested = requested.lower() or None  # torch.device() rejects "CUDA" and " cpu"
     if requested is None:
         device, why = torch.device(available[0]), f"first available of {' → '.join(_ORDER)}"
     else:
@@ -63,7 +64,10 @@ def seed_everything(seed: int = 0) -> None:
     """Seed Python's ``random``, NumPy's global generator and PyTorch (CPU and every GPU)."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = int(seed)  # random.seed() rejects NumPy integers
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    os.environ["PYTHONHASHSEED"] = str(seed)
+    # Inherited by Python subprocesses (DataLoader workers, kernels), which refuse to start
+    # unless it is in [0, 2**32 - 1].
+    os.environ["PYTHONHASHSEED"] = str(seed % 2**32)

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence
 from tqdm import tqdm
 
 from .device import get_device
@@ -37,9 +38,15 @@ class History:
 
 
 def to_device(batch: Any, device: torch.device) -> Any:
-    """Move a tensor, or a tuple/list/dict of tensors, to ``device``."""
-    if isinstance(batch, torch.Tensor):
+    """Move a tensor, or a (nested) tuple/list/dict of tensors, to ``device``.
+
+    A ``PackedSequence`` moves as a whole (its ``batch_sizes`` stay on the CPU, as PyTorch
+    requires); named tuples keep their type; anything else is returned unchanged.
+    """
+    if isinstance(batch, (torch.Tensor, PackedSequence)):
         return batch.to(device, non_blocking=True)
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a namedtuple
+        return type(batch)(*(to_device(b, device) for b in batch))
     if isinstance(batch, (tuple, list)):
         return type(batch)(to_device(b, device) for b in batch)
     if isinstance(batch, dict):
@@ -48,7 +55,11 @@ def to_device(batch: Any, device: torch.device) -> Any:
 
 
 def _call(model: nn.Module, inputs: Any) -> torch.Tensor:
-    return model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
+    # A tuple of inputs is spread over the model's arguments; a PackedSequence (itself a
+    # tuple) is one input.
+    if isinstance(inputs, (tuple, list)) and not isinstance(inputs, PackedSequence):
+        return model(*inputs)
+    return model(inputs)
 
 
 def grad_norm(parameters: Iterable[torch.nn.Parameter]) -> float:
@@ -103,9 +114,9 @@ def fit(
         clip_grad_norm: if set, rescale the gradient so its global norm is at most this.
         device: defaults to :func:`rnn_course.get_device`.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
-    if clip_grad_norm is not None and clip_grad_norm <= 0:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an int of at least 1, got {epochs!r}")
+    if clip_grad_norm is not None and not clip_grad_norm > 0:  # also rejects NaN
         raise ValueError(f"clip_grad_norm must be positive or None, got {clip_grad_norm}")
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
@@ -134,6 +145,7 @@ def fit(
             history.step_loss.append(loss.item())
             epoch_losses.append(loss.item())
         if not epoch_losses:
+            bar.close()
             raise ValueError("fit: train_loader yielded no batches")
         history.train_loss.append(sum(epoch_losses) / len(epoch_losses))
         postfix = {"train": f"{history.train_loss[-1]:.4f}"}

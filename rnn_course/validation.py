@@ -35,11 +35,21 @@ def check_ndim(name: str, x: Any, ndim: int, names: Sequence[str] | None = None)
     check_shape(name, x, (None,) * ndim, names)
 
 
+def _dtype_name(dtype: Any) -> str:
+    """``torch.float32`` for torch dtypes, ``float32`` for NumPy ones (not ``<class 'numpy.float32'>``)."""
+    if isinstance(dtype, torch.dtype):
+        return str(dtype)
+    try:
+        return str(np.dtype(dtype))
+    except TypeError:
+        return str(dtype)
+
+
 def check_dtype(name: str, x: Any, *allowed: Any) -> None:
     """Raise ``TypeError`` unless ``x.dtype`` is one of ``allowed`` (torch or NumPy dtypes)."""
     dtype = getattr(x, "dtype", None)
     if dtype is None or not any(dtype == a for a in allowed):
-        want = " or ".join(str(a) for a in allowed)
+        want = " or ".join(_dtype_name(a) for a in allowed)
         raise TypeError(f"{name}: expected dtype {want}, got {dtype}")
 
 

@@ -40,8 +40,16 @@ class CheckResult:
             return f"{PASS_MARK} {self.name}: passed — {self.message}"
         return f"{FAIL_MARK} {self.name}: {self.message}"
 
-    def _repr_pretty_(self, p, cycle) -> None:  # Jupyter shows the same line as print()
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython shows the same line as print()
         p.text(str(self))
+
+    def _ipython_display_(self) -> None:
+        # A check prints its line when it runs; when its result is also the cell's value,
+        # Jupyter would show the line a second time. Show it only if it was not just printed.
+        if getattr(self, "_printed", False):
+            self._printed = False
+            return
+        print(self)
 
 
 def exercise_check(fn: Callable[..., tuple[bool, str]]) -> Callable[..., CheckResult]:
@@ -63,6 +71,7 @@ def exercise_check(fn: Callable[..., tuple[bool, str]]) -> Callable[..., CheckRe
             )
         result = CheckResult(fn.__name__, bool(passed), message)
         print(result)
+        result._printed = True  # see CheckResult._ipython_display_
         return result
 
     return wrapper
@@ -87,7 +96,9 @@ def compare(name: str, got: Any, expected: Any, *, atol: float = 1e-6, rtol: flo
     ``axes``, e.g. ``"(batch, hidden)"``), NaNs, or values (with the largest difference).
     """
     ref = to_numpy(expected)
-    arr = to_numpy(got)
+    if got is None:
+        return f"{name} is None: did your function forget to `return` its result?"
+    arr = None if isinstance(got, (str, bytes)) else to_numpy(got)
     if arr is None or arr.dtype == object:
         return f"{name} should be an array or tensor, got {type(got).__name__}."
     if arr.shape != ref.shape:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import threading
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -154,10 +155,19 @@ def _download(url: str, path: Path, expected: str, *, progress: bool) -> None:
         raise DataError(
             f"cannot create the cache folder {path.parent} ({e}); set {DATA_ENV_VAR} to a writable folder"
         ) from e
-    tmp = path.with_name(path.name + ".part")
+    # A temporary name unique to this process and thread, so that parallel downloads of the
+    # same file (e.g. notebooks run by pytest-xdist) never write into one another's bytes.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part")
+    try:
+        out = open(tmp, "wb")
+    except OSError as e:
+        raise DataError(
+            f"cannot write {tmp.name} into the cache folder {path.parent} ({e}); "
+            f"set {DATA_ENV_VAR} to a writable folder"
+        ) from e
     h = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+        with out, urllib.request.urlopen(url, timeout=60) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
             with tqdm(total=total, unit="B", unit_scale=True, desc=path.name, disable=not progress) as bar:
                 while block := response.read(1 << 16):
@@ -172,6 +182,9 @@ def _download(url: str, path: Path, expected: str, *, progress: bool) -> None:
             f"{reason}. Without internet, set {DATA_ENV_VAR} to a folder laid out as "
             f"physionet/<database>/<version>/<file> that holds it."
         ) from e
+    except BaseException:  # e.g. KeyboardInterrupt: leave no partial file behind
+        tmp.unlink(missing_ok=True)
+        raise
     if h.hexdigest() != expected:
         tmp.unlink(missing_ok=True)
         raise DataError(

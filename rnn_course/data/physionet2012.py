@@ -7,7 +7,9 @@ of stay, survival) are in ``Outcomes-<set>.txt``.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,24 +42,39 @@ class Physionet2012:
         return self.outcomes.index.to_numpy()
 
 
-def _parse(path) -> tuple[list, list, list, list]:
-    ids, minutes, params, values = [], [], [], []
-    with open(path) as f:
-        header = f.readline().strip()
-        if header != "Time,Parameter,Value":
-            raise ValueError(f"{path}: expected header 'Time,Parameter,Value', got {header!r}")
-        record_id = None
-        for line in f:
-            time, param, value = line.rstrip("\n").split(",")
-            if param == "RecordID":
-                record_id = int(float(value))
-                continue
-            hh, mm = time.split(":")
-            ids.append(record_id)
-            minutes.append(int(hh) * 60 + int(mm))
-            params.append(param)
-            values.append(float(value))
-    return ids, minutes, params, values
+HEADER = "Time,Parameter,Value"
+
+
+def _read_events(paths: list) -> pd.DataFrame:
+    """Parse the stays' files into one tidy table with a single ``read_csv`` call.
+
+    Each file is ``Time,Parameter,Value`` rows (time ``HH:MM``) whose first row is
+    ``00:00,RecordID,<id>``; the files are checked, joined, parsed once, and every row takes
+    the RecordID above it.
+    """
+    bodies = []
+    for path in paths:
+        text = Path(path).read_text()
+        header, _, body = text.partition("\n")
+        if header.strip() != HEADER:
+            raise ValueError(f"{path}: expected header {HEADER!r}, got {header.strip()!r}")
+        if not body.startswith("00:00,RecordID,"):
+            raise ValueError(f"{path}: expected the first row to be '00:00,RecordID,<id>', got {body[:40]!r}")
+        bodies.append(body if body.endswith("\n") else body + "\n")
+    # "HH:MM,Parameter,Value" -> "HH,MM,Parameter,Value": the C parser then splits the time too.
+    text = "".join(bodies).replace(":", ",")
+    raw = pd.read_csv(io.StringIO(text), header=None, names=["hh", "mm", "parameter", "value"],
+                      dtype={"hh": np.int32, "mm": np.int32, "parameter": str, "value": np.float64})
+    is_id = (raw["parameter"] == "RecordID").to_numpy()
+    record_id = raw["value"].where(is_id).ffill().to_numpy()
+    minutes = (raw["hh"] * 60 + raw["mm"]).to_numpy()
+    keep = ~is_id
+    return pd.DataFrame({
+        "RecordID": record_id[keep].astype(np.int64),
+        "minutes": minutes[keep].astype(np.int32),
+        "parameter": pd.Categorical(raw["parameter"].to_numpy()[keep]),
+        "value": raw["value"].to_numpy()[keep],
+    })
 
 
 def load_physionet2012(set_name: str = "a", *, progress: bool = True) -> Physionet2012:
@@ -67,15 +84,6 @@ def load_physionet2012(set_name: str = "a", *, progress: bool = True) -> Physion
         raise ValueError(f"unknown PhysioNet 2012 set {set_name!r}; expected one of {list(SETS)}")
     files = sorted(f for f in registry(DATABASE) if f.startswith(f"set-{name}/"))
     paths = fetch_many(DATABASE, files, progress=progress)
-    cols: tuple[list, list, list, list] = ([], [], [], [])
-    for p in paths:
-        for acc, part in zip(cols, _parse(p)):
-            acc.extend(part)
-    events = pd.DataFrame({
-        "RecordID": np.asarray(cols[0], dtype=np.int64),
-        "minutes": np.asarray(cols[1], dtype=np.int32),
-        "parameter": pd.Categorical(cols[2]),
-        "value": np.asarray(cols[3], dtype=np.float64),
-    })
+    events = _read_events(paths)
     outcomes = pd.read_csv(fetch(DATABASE, f"Outcomes-{name}.txt", progress=progress)).set_index("RecordID")
     return Physionet2012(events=events, outcomes=outcomes)

@@ -1,0 +1,424 @@
+"""Static checks of the chapters' notebooks and pages (fast: nothing is executed).
+
+For every ``chapters/**/*.ipynb`` (found when the tests are collected, so new chapters are
+checked as soon as they appear): kernelspec ``python3``; the first code cell is the Colab
+cell with the repository URL from ``_config.yml``; no ``tqdm.auto``/``tqdm.notebook``; listed
+in ``_toc.yml``; at least 4 ``{exercise}`` blocks, each with a label and a matching
+``{solution-start}`` whose code cells are tagged ``solution``; at least one hidden
+(``remove-cell``) assertion cell; outputs stripped except ``# NBVAL_CHECK_OUTPUT`` cells.
+
+Each rule is a function returning a list of problems; the last section shows, on small
+synthetic notebooks, that each rule catches what it is meant to catch.
+"""
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+NOTEBOOKS = sorted(p for p in CHAPTERS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+PAGES = sorted(p for p in CHAPTERS.rglob("*.md") if ".ipynb_checkpoints" not in p.parts)
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+MIN_EXERCISES = 4
+
+
+def _contributing_colab_cell() -> str:
+    """The Colab cell as CONTRIBUTING.md shows it (the python block after 'The Colab cell')."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    block = re.search(r"The Colab cell.*?```python\n(.*?)\n\s*```", text, re.S)
+    assert block, "CONTRIBUTING.md no longer shows the Colab cell"
+    return textwrap.dedent(block.group(1))
+
+
+# The cell with "{url}" where the repository URL goes.
+COLAB_CELL = re.sub(r"git\+[^\"]+", "git+{url}", _contributing_colab_cell())
+
+
+def repository_url(root: Path = ROOT) -> str:
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    return config["repository"]["url"].rstrip("/")
+
+
+def toc_files(toc: Path | dict) -> list[str]:
+    """Every page named in a Jupyter Book toc (root included), as written there (no suffix)."""
+    data = yaml.safe_load(Path(toc).read_text()) if not isinstance(toc, dict) else toc
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("file", "root") and isinstance(value, str):
+                    found.append(re.sub(r"\.(md|ipynb)$", "", value))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(data)
+    return found
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+# ================================================================== the rules
+def kernelspec_problems(nb) -> list[str]:
+    spec = nb.metadata.get("kernelspec", {})
+    if spec.get("name") != "python3" or spec.get("display_name") != "Python 3":
+        return [f"kernelspec must be name 'python3', display_name 'Python 3'; got {dict(spec)}"]
+    return []
+
+
+def colab_problems(nb, url: str) -> list[str]:
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code:
+        return ["no code cell: the first code cell must be the Colab cell"]
+    first = code[0].source.strip()
+    problems = []
+    if f"rnn_course @ git+{url}" not in first:
+        problems.append(f"the first code cell must install 'rnn_course @ git+{url}' (the repository.url of "
+                        f"_config.yml); got:\n{first}")
+    if first != COLAB_CELL.format(url=url):
+        problems.append("the first code cell must be the Colab cell of CONTRIBUTING.md, verbatim:\n"
+                        + COLAB_CELL.format(url=url))
+    return problems
+
+
+def tqdm_problems(nb) -> list[str]:
+    return [f"cell {i} uses {m.group(0)}: use plain `from tqdm import tqdm`"
+            for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            for m in [re.search(r"tqdm\.(auto|notebook|autonotebook)", c.source)] if m]
+
+
+def title_problems(nb) -> list[str]:
+    first = nb.cells[0] if nb.cells else None
+    if first is None or first.cell_type != "markdown" or not first.source.lstrip().startswith("# Lab: "):
+        return ["the first cell must be a markdown title '# Lab: ...'"]
+    return []
+
+
+def device_and_seed_problems(nb) -> list[str]:
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return [f"no `{call}` call: {why}" for call, why in
+            [("get_device(", "everything must run on device = get_device()"),
+             ("seed_everything(", "the notebook must be seeded")] if call not in code]
+
+
+_OPEN = re.compile(r"^(`{3,}|:{3,})\{(exercise|exercise-start)\}(.*)$")
+_SOL_START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}\s*(\S*)\s*$")
+_SOL_END = re.compile(r"^(`{3,}|:{3,})\{solution-end\}\s*$")
+
+
+def _directive_options(lines: list[str], start: int) -> dict[str, str]:
+    options = {}
+    for line in lines[start + 1:]:
+        m = re.match(r"^:([\w-]+):\s*(.*)$", line.strip())
+        if not m:
+            break
+        options[m.group(1)] = m.group(2).strip()
+    return options
+
+
+def exercise_problems(nb, minimum: int = MIN_EXERCISES) -> list[str]:
+    """The sphinx-exercise pattern of CONTRIBUTING.md, which the instructor tool depends on."""
+    problems: list[str] = []
+    labels: list[str] = []
+    solved: list[str] = []
+    open_solution: str | None = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            for j, line in enumerate(lines):
+                if _OPEN.match(line.strip()):
+                    label = _directive_options(lines, j).get("label")
+                    if not label:
+                        problems.append(f"cell {i}: exercise without a :label:")
+                    labels.append(label or "")
+                elif m := _SOL_START.match(line.strip()):
+                    if open_solution is not None:
+                        problems.append(f"cell {i}: solution-start {m.group(2)!r} before the solution-end "
+                                        f"of {open_solution!r}")
+                    open_solution = m.group(2)
+                    solved.append(open_solution)
+                    if not open_solution:
+                        problems.append(f"cell {i}: solution-start without an exercise label")
+                    if _directive_options(lines, j).get("class") != "dropdown":
+                        problems.append(f"cell {i}: solution-start {open_solution!r} needs ':class: dropdown'")
+                elif _SOL_END.match(line.strip()):
+                    if open_solution is None:
+                        problems.append(f"cell {i}: solution-end without a solution-start")
+                    open_solution = None
+        elif cell.cell_type == "code":
+            tagged = "solution" in _tags(cell)
+            if open_solution is not None and not tagged:
+                problems.append(f"cell {i}: code cell inside the solution of {open_solution!r} "
+                                "must be tagged 'solution'")
+            if open_solution is None and tagged:
+                problems.append(f"cell {i}: tagged 'solution' but outside solution-start/solution-end")
+    if open_solution is not None:
+        problems.append(f"solution-start {open_solution!r} has no solution-end")
+    if len(labels) < minimum:
+        problems.append(f"expected at least {minimum} {{exercise}} blocks, found {len(labels)}")
+    for label in labels:
+        if label and label not in solved:
+            problems.append(f"exercise {label!r} has no matching solution-start")
+    for label in solved:
+        if label and label not in labels:
+            problems.append(f"solution-start {label!r} matches no exercise label")
+    duplicates = sorted({x for x in labels if x and labels.count(x) > 1})
+    if duplicates:
+        problems.append(f"duplicate exercise labels: {duplicates}")
+    return problems
+
+
+def hidden_assertion_problems(nb) -> list[str]:
+    if any(c.cell_type == "code" and "remove-cell" in _tags(c) and re.search(r"\bassert\b", c.source)
+           for c in nb.cells):
+        return []
+    return ["no hidden assertion: results must be checked by an `assert` in a cell tagged 'remove-cell'"]
+
+
+def output_problems(nb) -> list[str]:
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        keep = CHECK_MARK in cell.source
+        if cell.outputs and not keep:
+            problems.append(f"cell {i} has outputs: strip them with "
+                            "`python -m rnn_course.instructor clean <notebook>`")
+        if keep and not cell.outputs:
+            problems.append(f"cell {i} is marked {CHECK_MARK} but has no stored output for nbval to compare")
+        if cell.execution_count is not None and not keep:
+            problems.append(f"cell {i} has an execution count: run the instructor clean command")
+    return problems
+
+
+def toc_problems(path: Path, listed: list[str], root: Path = ROOT) -> list[str]:
+    name = str(path.relative_to(root).with_suffix(""))
+    return [] if name in listed else [f"{name} is not listed in _toc.yml"]
+
+
+# ================================================================== the checks on the real notebooks
+@pytest.fixture(scope="module")
+def url() -> str:
+    return repository_url()
+
+
+@pytest.fixture(scope="module")
+def listed() -> list[str]:
+    return toc_files(ROOT / "_toc.yml")
+
+
+def _none(problems: list[str]) -> None:
+    assert not problems, "\n".join(problems)
+
+
+def _read(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_notebook_kernelspec_title_and_setup(path, url):
+    nb = _read(path)
+    _none(kernelspec_problems(nb) + title_problems(nb) + colab_problems(nb, url))
+    _none(device_and_seed_problems(nb))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_notebook_uses_plain_tqdm(path):
+    _none(tqdm_problems(_read(path)))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + PAGES, ids=_id)
+def test_notebook_or_page_is_in_the_toc(path, listed):
+    _none(toc_problems(path, listed))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_notebook_exercises_and_solutions(path):
+    _none(exercise_problems(_read(path)))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_notebook_has_a_hidden_assertion(path):
+    _none(hidden_assertion_problems(_read(path)))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_notebook_outputs_are_stripped(path):
+    _none(output_problems(_read(path)))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_id)
+def test_page_starts_with_a_label(path):
+    first = next((ln for ln in path.read_text().splitlines() if ln.strip()), "")
+    assert re.fullmatch(r"\([\w.-]+\)=", first.strip()), f"{_id(path)} must start with a label like (ch-bptt)=; got {first!r}"
+
+
+def test_every_toc_entry_exists():
+    missing = [f for f in toc_files(ROOT / "_toc.yml")
+               if not any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb"))]
+    assert missing == [], f"_toc.yml lists pages that do not exist (no placeholders): {missing}"
+
+
+def test_the_package_uses_plain_tqdm():
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "rnn_course").rglob("*.py")
+                 if re.search(r"tqdm\.(auto|notebook|autonotebook)", p.read_text())]
+    assert offenders == []
+
+
+def test_colab_url_is_the_repository_url():
+    url = repository_url()
+    assert url.startswith("https://github.com/")
+    assert "{url}" in COLAB_CELL and '"google.colab" in sys.modules' in COLAB_CELL
+    assert _contributing_colab_cell() == COLAB_CELL.format(url=url), "CONTRIBUTING.md shows another URL"
+
+
+# ================================================================== the rules catch what they should
+def _good_notebook(n_exercises: int = 4):
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        md("# Lab: a demo\n\nOne paragraph."),
+        code(COLAB_CELL.format(url="https://github.com/o/r")),
+        code("from rnn_course import get_device, seed_everything\ndevice = get_device(verbose=True)\n"
+             "seed_everything(0)"),
+        code("# NBVAL_CHECK_OUTPUT\nprint((2, 3))", outputs=[nbformat.v4.new_output("stream", text="(2, 3)\n")]),
+        code("assert 1 + 1 == 2"),
+    ]
+    nb.cells[-1].metadata["tags"] = ["remove-cell"]
+    for k in range(n_exercises):
+        solution = code("def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION")
+        solution.metadata["tags"] = ["solution"]
+        nb.cells += [
+            md(f"```{{exercise}} Exercise {k}\n:label: ex-demo-{k}\n\nDo thing {k}.\n```"),
+            md(f"```{{solution-start}} ex-demo-{k}\n:class: dropdown\n```"),
+            solution,
+            md("```{solution-end}\n```"),
+            code("check_f(f)"),
+        ]
+    return nb
+
+
+def _all_problems(nb, url="https://github.com/o/r"):
+    return (kernelspec_problems(nb) + colab_problems(nb, url) + tqdm_problems(nb) + title_problems(nb)
+            + device_and_seed_problems(nb) + exercise_problems(nb) + hidden_assertion_problems(nb)
+            + output_problems(nb))
+
+
+def test_demo_good_notebook_passes():
+    nb = _good_notebook()
+    nbformat.validate(nb)
+    assert _all_problems(nb) == []
+
+
+def test_demo_kernelspec():
+    nb = _good_notebook()
+    nb.metadata["kernelspec"] = {"name": "venv-rnn", "display_name": "Python (venv)"}
+    assert "kernelspec must be name 'python3'" in " ".join(_all_problems(nb))
+
+
+def test_demo_colab_cell_with_another_url_or_missing():
+    nb = _good_notebook()
+    assert any("git+https://github.com/other/repo" in p for p in colab_problems(nb, "https://github.com/other/repo"))
+    nb.cells[1].source = "import torch"
+    assert any("Colab cell" in p for p in _all_problems(nb))
+
+
+def test_demo_tqdm_auto():
+    nb = _good_notebook()
+    nb.cells[2].source += "\nfrom tqdm.auto import tqdm"
+    assert _all_problems(nb) == ["cell 2 uses tqdm.auto: use plain `from tqdm import tqdm`"]
+
+
+def test_demo_too_few_exercises():
+    assert exercise_problems(_good_notebook(3)) == ["expected at least 4 {exercise} blocks, found 3"]
+
+
+def test_demo_exercise_without_solution_or_label():
+    nb = _good_notebook(5)
+    del nb.cells[-4:-1]  # the last exercise loses its solution block
+    assert exercise_problems(nb) == ["exercise 'ex-demo-4' has no matching solution-start"]
+    nb = _good_notebook()
+    nb.cells[5].source = "```{exercise} No label\n\nText.\n```"
+    problems = exercise_problems(nb)
+    assert "cell 5: exercise without a :label:" in problems
+    assert "solution-start 'ex-demo-0' matches no exercise label" in problems
+
+
+def test_demo_untagged_solution_cell_and_stray_tag():
+    nb = _good_notebook()
+    nb.cells[7].metadata["tags"] = []
+    assert exercise_problems(nb) == ["cell 7: code cell inside the solution of 'ex-demo-0' must be tagged 'solution'"]
+    nb = _good_notebook()
+    nb.cells[9].metadata["tags"] = ["solution"]  # the check cell, after solution-end
+    assert exercise_problems(nb) == ["cell 9: tagged 'solution' but outside solution-start/solution-end"]
+
+
+def test_demo_solution_block_not_closed_or_not_dropdown():
+    nb = _good_notebook()
+    nb.cells[-2].source = "Some text."  # the last solution-end is gone
+    last = len(nb.cells) - 1
+    assert exercise_problems(nb) == [
+        f"cell {last}: code cell inside the solution of 'ex-demo-3' must be tagged 'solution'",
+        "solution-start 'ex-demo-3' has no solution-end",
+    ]
+    nb = _good_notebook()
+    nb.cells[6].source = "```{solution-start} ex-demo-0\n```"
+    assert exercise_problems(nb) == ["cell 6: solution-start 'ex-demo-0' needs ':class: dropdown'"]
+
+
+def test_demo_colon_fences_are_understood():
+    nb = _good_notebook()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = cell.source.replace("```", ":::")
+    assert exercise_problems(nb) == []
+
+
+def test_demo_no_hidden_assertion():
+    nb = _good_notebook()
+    nb.cells[4].metadata["tags"] = []
+    assert hidden_assertion_problems(nb) != []
+    nb = _good_notebook()
+    nb.cells[4].source = "print('no check')"
+    assert hidden_assertion_problems(nb) != []
+
+
+def test_demo_outputs_not_stripped():
+    nb = _good_notebook()
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="Using device cpu\n")]
+    nb.cells[2].execution_count = 3
+    problems = output_problems(nb)
+    assert "cell 2 has outputs" in problems[0] and "instructor clean" in problems[0]
+    assert "cell 2 has an execution count" in problems[1]
+    nb = _good_notebook()
+    nb.cells[3].outputs = []
+    assert output_problems(nb) == ["cell 3 is marked # NBVAL_CHECK_OUTPUT but has no stored output for nbval to compare"]
+
+
+def test_demo_toc_membership_and_parsing(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("format: jb-book\nroot: intro\nparts:\n  - caption: A\n    chapters:\n"
+                   "      - file: chapters/01_x/index\n        sections:\n          - file: chapters/01_x/lab.ipynb\n")
+    listed = toc_files(toc)
+    assert listed == ["intro", "chapters/01_x/index", "chapters/01_x/lab"]
+    assert toc_problems(tmp_path / "chapters/01_x/lab.ipynb", listed, root=tmp_path) == []
+    assert toc_problems(tmp_path / "chapters/02_y/lab.ipynb", listed, root=tmp_path) == \
+        ["chapters/02_y/lab is not listed in _toc.yml"]
