@@ -1,0 +1,210 @@
+"""Exercise checks of chapter 1 (RNN basics). PyTorch's layout throughout: a weight is
+stored as ``(out_features, in_features)``, so a batch ``x (batch, in)`` is multiplied as ``x @ W.T``.
+
+- ``check_rnn_step(fn)``: ``fn(x, h_prev, W_ih, W_hh, b_ih, b_hh) -> h`` with x (N, I),
+  h_prev (N, H), W_ih (H, I), W_hh (H, H), b_ih and b_hh (H,): one step of ``nn.RNN``.
+- ``check_count_rnn_params(fn)``: ``fn(input_size, hidden_size, num_layers=1,
+  bidirectional=False) -> int``, the number of parameters of that ``nn.RNN``.
+- ``check_jordan_step(fn)``: ``fn(x, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h, y)``, one
+  step of a Jordan network, whose recurrence feeds back the previous *output* y_{t-1}.
+
+Each recognises the classic mistakes (a transposed weight, a forgotten bias, only one of
+PyTorch's two biases, a bidirectional layer counted once ...) and names them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import compare, exercise_check, to_numpy
+
+
+def _close(got: Any, ref: torch.Tensor) -> bool:
+    arr = to_numpy(got)
+    return arr is not None and arr.dtype != object and arr.shape == tuple(ref.shape) and np.allclose(
+        arr, ref.numpy(), atol=1e-8, rtol=1e-6)
+
+
+def _diagnose(name: str, got: Any, ref: torch.Tensor, mistakes: list[tuple[torch.Tensor, str]],
+              axes: str) -> str | None:
+    """``None`` if ``got`` matches ``ref``; else the hint of a recognised mistake or what differs."""
+    if _close(got, ref):
+        return None
+    for value, hint in mistakes:
+        if _close(got, value):
+            return hint
+    return compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or f"{name} differs from the reference."
+
+
+def _matmul_hint(error: RuntimeError, shapes: str) -> str:
+    return (f"a matrix product failed ({error}). PyTorch stores weights as (out, in): {shapes}. "
+            "With the batch first, multiply as x @ W.T.")
+
+
+# ----------------------------------------------------------------------------- rnn_step
+def _rnn_step_case(seed: int, N: int = 3, I: int = 4, H: int = 5) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    r = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
+    return {"x": r(N, I), "h_prev": torch.tanh(r(N, H)), "W_ih": 0.5 * r(H, I), "W_hh": 0.5 * r(H, H),
+            "b_ih": r(H), "b_hh": r(H)}
+
+
+def rnn_step_reference(x: torch.Tensor, h_prev: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+                       b_ih: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
+    """One step of ``nn.RNN``: tanh(x W_ih^T + b_ih + h_prev W_hh^T + b_hh), shape (batch, hidden)."""
+    return torch.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)
+
+
+def _rnn_step_mistakes(x, h_prev, W_ih, W_hh, b_ih, b_hh) -> tuple[torch.Tensor, list[tuple[torch.Tensor, str]]]:
+    a_x, a_h = x @ W_ih.T, h_prev @ W_hh.T
+    a = a_x + a_h + b_ih + b_hh
+    return rnn_step_reference(x, h_prev, W_ih, W_hh, b_ih, b_hh), [
+        (torch.tanh(a_x + a_h), "you forgot the biases: add b_ih + b_hh inside the tanh."),
+        (torch.tanh(a_x + a_h + b_ih), "you used only b_ih: nn.RNN has two bias vectors, b_ih and b_hh; add both."),
+        (torch.tanh(a_x + a_h + b_hh), "you used only b_hh: nn.RNN has two bias vectors, b_ih and b_hh; add both."),
+        (torch.tanh(a_x + h_prev @ W_hh + b_ih + b_hh),
+         "W_hh is applied transposed (its square shape hides it): PyTorch stores it as (out, in), "
+         "so use h_prev @ W_hh.T."),
+        (torch.tanh(a_x + b_ih + b_hh), "the previous hidden state is missing: add h_prev @ W_hh.T — "
+                                        "that term is what makes the network recurrent."),
+        (a, "you forgot the tanh: h = tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)."),
+        (torch.relu(a), "you used ReLU; nn.RNN's default nonlinearity is tanh."),
+        (torch.sigmoid(a), "you used the sigmoid; nn.RNN's default nonlinearity is tanh."),
+        (torch.tanh(a).T, "your result is (hidden, batch): keep the batch first, e.g. x @ W_ih.T rather than W_ih @ x.T."),
+    ]
+
+
+@exercise_check
+def check_rnn_step(fn: Callable[..., Any]) -> tuple[bool, str]:
+    """Compare ``fn(x, h_prev, W_ih, W_hh, b_ih, b_hh)`` with one ``nn.RNN`` step (3 cases)."""
+    for seed, (N, I, H) in enumerate([(3, 4, 5), (1, 2, 6), (4, 7, 3)]):
+        case = _rnn_step_case(seed, N, I, H)
+        try:
+            got = fn(*(v.clone() for v in case.values()))  # in the documented order
+        except RuntimeError as e:
+            if "shape" not in str(e) and "size" not in str(e):
+                raise
+            return False, _matmul_hint(e, f"W_ih is (hidden, input) = ({H}, {I}), W_hh is ({H}, {H})")
+        if isinstance(got, (tuple, list)):
+            return False, "return only the new hidden state h, a tensor of shape (batch, hidden), not a tuple."
+        ref, mistakes = _rnn_step_mistakes(**case)
+        hint = _diagnose("h", got, ref, mistakes, axes="(batch, hidden)")
+        if hint:
+            return False, f"{hint} (case {seed + 1}: batch={N}, input={I}, hidden={H})"
+    return True, "your step matches nn.RNN on 3 random cases (both biases, tanh, weights as (out, in))."
+
+
+# ----------------------------------------------------------------------------- count_rnn_params
+PARAM_CASES = ((1, 16, 1, False), (3, 5, 2, False), (3, 5, 1, True), (3, 5, 2, True), (10, 4, 3, True))
+
+
+def _count(I: int, H: int, L: int, bi: bool, *, biases: int = 2, upper_in: str = "right",
+           directions: int | None = None) -> int:
+    """Parameter count of nn.RNN(I, H, L, bidirectional=bi), or a classic mistake of it."""
+    D = directions or (2 if bi else 1)
+    total = 0
+    for layer in range(L):
+        if layer == 0 or upper_in == "input":
+            n_in = I
+        elif upper_in == "hidden":
+            n_in = H  # forgets that a bidirectional layer below outputs 2H
+        else:
+            n_in = (2 if bi else 1) * H
+        total += D * (H * n_in + H * H + biases * H)
+    return total
+
+
+_COUNT_MISTAKES = (
+    (dict(biases=1), "you counted one bias per layer and direction; nn.RNN has two, bias_ih and bias_hh "
+                     "(hidden_size each)."),
+    (dict(biases=0), "you forgot the biases: each layer and direction has bias_ih and bias_hh (hidden_size each)."),
+    (dict(directions=1), "a bidirectional layer has two independent sets of weights (forward and backward): "
+                         "multiply each layer's count by 2 when bidirectional=True."),
+    (dict(upper_in="input"), "layers above the first read the hidden state of the layer below, not x: their "
+                             "weight_ih is (H, H), or (H, 2H) when bidirectional."),
+    (dict(upper_in="hidden"), "in a bidirectional stack, layer 2 reads the forward and backward states "
+                              "concatenated, so its weight_ih is (H, 2H), not (H, H)."),
+)
+
+
+def reference_count(input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False) -> int:
+    """The true count, read from an ``nn.RNN`` (no formula to get wrong)."""
+    rnn = nn.RNN(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional)
+    return sum(p.numel() for p in rnn.parameters())
+
+
+@exercise_check
+def check_count_rnn_params(fn: Callable[..., Any]) -> tuple[bool, str]:
+    """Compare ``fn(input_size, hidden_size, num_layers=..., bidirectional=...)`` with nn.RNN on 5 configs."""
+    answers = {}
+    for I, H, L, bi in PARAM_CASES:
+        got = fn(I, H, num_layers=L, bidirectional=bi)
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
+            return False, f"return a whole number (an int), got {type(got).__name__}: {got!r}."
+        answers[(I, H, L, bi)] = got
+    truth = {c: reference_count(*c) for c in PARAM_CASES}
+    wrong = [c for c in PARAM_CASES if answers[c] != truth[c]]
+    if not wrong:
+        return True, "your formula matches nn.RNN on 5 configurations (layers, directions, both biases)."
+    for kwargs, hint in _COUNT_MISTAKES:
+        if all(answers[c] == _count(*c, **kwargs) for c in PARAM_CASES):
+            return False, hint
+    I, H, L, bi = wrong[0]
+    return False, (f"count_rnn_params({I}, {H}, num_layers={L}, bidirectional={bi}) returned {answers[wrong[0]]}, "
+                   f"expected {truth[wrong[0]]} ({len(wrong)} of {len(PARAM_CASES)} configurations wrong). Per layer "
+                   "and direction: weight_ih (H, in) + weight_hh (H, H) + bias_ih (H) + bias_hh (H).")
+
+
+# ----------------------------------------------------------------------------- jordan_step
+def _jordan_case(seed: int, N: int = 3, I: int = 4, H: int = 5, O: int = 2) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(100 + seed)
+    r = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
+    return {"x": r(N, I), "y_prev": r(N, O), "W_xh": 0.5 * r(H, I), "W_yh": 0.5 * r(H, O), "b_h": r(H),
+            "W_hy": 0.5 * r(O, H), "b_y": r(O)}
+
+
+def jordan_reference(x, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> tuple[torch.Tensor, torch.Tensor]:
+    """One Jordan step: h = tanh(x W_xh^T + y_prev W_yh^T + b_h), y = h W_hy^T + b_y."""
+    h = torch.tanh(x @ W_xh.T + y_prev @ W_yh.T + b_h)
+    return h, h @ W_hy.T + b_y
+
+
+@exercise_check
+def check_jordan_step(fn: Callable[..., Any]) -> tuple[bool, str]:
+    """Compare ``fn(x, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h, y)`` with the reference (2 cases)."""
+    for seed, (N, I, H, O) in enumerate([(3, 4, 5, 2), (2, 3, 6, 4)]):
+        c = _jordan_case(seed, N, I, H, O)
+        try:
+            out = fn(*(v.clone() for v in c.values()))
+        except RuntimeError as e:
+            if "shape" not in str(e) and "size" not in str(e):
+                raise
+            return False, _matmul_hint(e, f"W_xh is (H, I) = ({H}, {I}), W_yh is ({H}, {O}), W_hy is ({O}, {H})")
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            return False, "return two tensors, (h, y): the new hidden state and the new output."
+        h, y = out
+        ref_h, ref_y = jordan_reference(**c)
+        a = c["x"] @ c["W_xh"].T + c["y_prev"] @ c["W_yh"].T
+        if _close(h, ref_y) and _close(y, ref_h):
+            return False, "you returned (y, h); return them in the order (h, y)."
+        h_hint = _diagnose("h", h, ref_h, [
+            (torch.tanh(a), "h: you forgot the bias b_h."),
+            (torch.tanh(c["x"] @ c["W_xh"].T + c["b_h"]), "h: the previous output is missing: add y_prev @ W_yh.T — "
+                                                          "in a Jordan network the output is what recurs."),
+            (a + c["b_h"], "h: you forgot the tanh."),
+        ], axes="(batch, hidden)")
+        if h_hint:
+            return False, f"{h_hint} (case {seed + 1})"
+        y_hint = _diagnose("y", y, ref_y, [
+            (torch.tanh(ref_y), "y: the output is linear, y = h @ W_hy.T + b_y, with no tanh."),
+            (ref_h @ c["W_hy"].T, "y: you forgot the output bias b_y."),
+            ((a + c["b_h"]) @ c["W_hy"].T + c["b_y"], "y: compute y from h after the tanh, not from the pre-activation."),
+        ], axes="(batch, output)")
+        if y_hint:
+            return False, f"{y_hint} (case {seed + 1})"
+    return True, "your Jordan step returns the right (h, y) on 2 random cases."

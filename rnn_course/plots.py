@@ -1,0 +1,268 @@
+"""Figures shared by the notebooks: ECG strips, training curves, and RNN diagrams drawn by code.
+
+Every function returns what it drew on (an ``Axes``, or a ``Figure`` for multi-panel
+diagrams) so a notebook can add to it, and validates its inputs with errors that say what
+was expected and what arrived. Nothing here calls ``plt.show()``: the notebook does.
+
+- ``plot_signal(signal, fs, beats=..., symbols=...)``  an ECG strip, time axis in seconds
+- ``plot_history(history)`` / ``plot_grad_norm(history)``  curves from ``training.History``
+- ``draw_unrolled_rnn(n_steps)``  the folded RNN and the same network unrolled in time
+- ``draw_task_shapes()``  one-to-many, many-to-one, many-to-many (aligned and unaligned)
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+
+from .validation import as_float_array
+
+# One colour per kind of node and per shared weight matrix, used by both diagrams.
+NODE_COLORS = {"x": "#dbe9f6", "h": "#fde2c4", "y": "#d9f0d3"}
+WEIGHT_COLORS = {"W_xh": "#1f77b4", "W_hh": "#d95f02", "W_hy": "#2ca02c"}
+_WEIGHT_TEX = {"W_xh": r"$W_{xh}$", "W_hh": r"$W_{hh}$", "W_hy": r"$W_{hy}$"}
+MAX_UNROLL = 8
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    elif not isinstance(ax, Axes):
+        raise TypeError(f"ax: expected a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
+# ----------------------------------------------------------------------------- signals
+def plot_signal(signal: Any, fs: float, *, beats: Any = None, symbols: Sequence[str] | None = None,
+                ax: Axes | None = None, title: str | None = None,
+                lead_names: Sequence[str] | None = None) -> Axes:
+    """Plot an ECG strip against time in seconds, with optional beat markers and labels.
+
+    Args:
+        signal: ``(n_samples,)`` or ``(n_samples, n_leads)`` in millivolts (array or tensor).
+        fs: sampling rate in Hz; sample ``i`` is drawn at ``i / fs`` seconds.
+        beats: sample indices of beats *within this strip* (``0 <= beat < n_samples``),
+            marked with a triangle on the first lead.
+        symbols: one annotation symbol per beat (e.g. ``'N'``, ``'V'``), written above it.
+        lead_names: one name per lead, shown in a legend.
+    """
+    x = as_float_array("signal", signal)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"signal: expected shape (n_samples,) or (n_samples, n_leads), got {x.shape}")
+    n, n_leads = x.shape
+    if n_leads > n:
+        raise ValueError(f"signal: expected shape (n_samples, n_leads), got {x.shape}; "
+                         f"it has more leads than samples — is it transposed? Try signal.T.")
+    if n < 2:
+        raise ValueError(f"signal: expected at least 2 samples, got {n}")
+    if isinstance(fs, bool) or not isinstance(fs, (int, float, np.number)) or not np.isfinite(fs) or fs <= 0:
+        raise ValueError(f"fs: expected a positive sampling rate in Hz (e.g. 360), got {fs!r}")
+    if lead_names is not None and len(lead_names) != n_leads:
+        raise ValueError(f"lead_names: expected {n_leads} names (one per lead), got {len(lead_names)}")
+    ax = _new_axes(ax, (10, 2.8))
+    t = np.arange(n) / fs
+    for j in range(n_leads):
+        ax.plot(t, x[:, j], lw=0.9, label=None if lead_names is None else lead_names[j])
+    if beats is not None:
+        b = np.asarray(beats)
+        if b.ndim != 1 or not np.issubdtype(b.dtype, np.integer):
+            raise ValueError(f"beats: expected a 1-D array of integer sample indices, got dtype {b.dtype}, shape {b.shape}")
+        bad = b[(b < 0) | (b >= n)]
+        if bad.size:
+            raise ValueError(f"beats: expected sample indices in [0, {n}) (within this strip), got {bad[:3].tolist()}"
+                             f"{' ...' if bad.size > 3 else ''}; subtract the strip's first sample index from "
+                             f"the record's beat positions and keep only those inside the strip.")
+        top = x[b, 0]
+        span = np.nanmax(x[:, 0]) - np.nanmin(x[:, 0]) or 1.0
+        ax.plot(b / fs, top + 0.08 * span, "v", color="crimson", ms=6, label="annotated beat")
+        if symbols is not None:
+            if len(symbols) != len(b):
+                raise ValueError(f"symbols: expected one symbol per beat ({len(b)}), got {len(symbols)}")
+            for bi, yi, s in zip(b, top, symbols):
+                ax.text(bi / fs, yi + 0.2 * span, str(s), ha="center", va="bottom", fontsize=9, color="crimson")
+            ax.set_ylim(top=max(ax.get_ylim()[1], float(np.nanmax(top)) + 0.4 * span))
+    elif symbols is not None:
+        raise ValueError("symbols: given without beats; pass beats=<sample indices> as well")
+    ax.margins(y=0.1)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("mV")
+    ax.set_xlim(0, (n - 1) / fs)
+    if title:
+        ax.set_title(title)
+    if lead_names is not None or beats is not None:
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    return ax
+
+
+# ----------------------------------------------------------------------------- training curves
+def _history_lists(history: Any) -> tuple[list[float], list[float], list[float], list[float]]:
+    names = ("step_loss", "train_loss", "val_loss", "grad_norm")
+    missing = [k for k in names if not hasattr(history, k)]
+    if missing:
+        raise TypeError(f"history: expected a rnn_course.training.History (the value returned by fit), "
+                        f"got {type(history).__name__} without {', '.join(missing)}")
+    return tuple(list(getattr(history, k)) for k in names)  # type: ignore[return-value]
+
+
+def plot_history(history: Any, *, ax: Axes | None = None, log: bool = False) -> Axes:
+    """Plot the loss of every step (faint), the mean training loss of every epoch, and the
+    validation loss of every epoch, against the optimisation step."""
+    step_loss, train_loss, val_loss, _ = _history_lists(history)
+    if not step_loss or not train_loss:
+        raise ValueError(f"history: expected at least one finished epoch, got {len(step_loss)} steps and "
+                         f"{len(train_loss)} epochs — did fit() run?")
+    if log and min(step_loss + train_loss + val_loss) <= 0:
+        raise ValueError("log=True needs positive losses; use log=False for losses that can be zero or negative")
+    ax = _new_axes(ax, (6, 3.5))
+    per_epoch = len(step_loss) // len(train_loss)
+    epoch_end = per_epoch * np.arange(1, len(train_loss) + 1)
+    ax.plot(np.arange(1, len(step_loss) + 1), step_loss, color="0.7", lw=0.8, label="train loss (each step)")
+    ax.plot(epoch_end, train_loss, "o-", color="C0", label="train loss (epoch mean)")
+    if val_loss:
+        ax.plot(epoch_end[: len(val_loss)], val_loss, "s-", color="C1", label="validation loss")
+    if getattr(history, "diverged", False):
+        ax.set_title("training diverged (loss became NaN or inf)", color="crimson")
+    ax.set_xlabel("optimisation step")
+    ax.set_ylabel("loss")
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_grad_norm(history: Any, *, ax: Axes | None = None, log: bool = True, clip: float | None = None) -> Axes:
+    """Plot the global gradient norm of every step (before clipping); ``clip`` draws the threshold."""
+    _, _, _, grad_norm = _history_lists(history)
+    if not grad_norm:
+        raise ValueError("history.grad_norm is empty: expected one gradient norm per step — did fit() run?")
+    if clip is not None and not clip > 0:
+        raise ValueError(f"clip: expected a positive clipping threshold or None, got {clip!r}")
+    ax = _new_axes(ax, (6, 3.5))
+    ax.plot(np.arange(1, len(grad_norm) + 1), grad_norm, color="C2", lw=0.9, label="gradient norm")
+    if clip is not None:
+        ax.axhline(clip, color="crimson", ls="--", lw=1, label=f"clipping threshold ({clip:g})")
+    ax.set_xlabel("optimisation step")
+    ax.set_ylabel(r"$\|\nabla_\theta L\|_2$")
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+# ----------------------------------------------------------------------------- diagrams
+def _box(ax: Axes, xy: tuple[float, float], text: str, kind: str, size: float = 0.7) -> FancyBboxPatch:
+    """A rounded node of ``kind`` x, h or y centred at ``xy``; its gid is ``node-<kind>``."""
+    w = h = size
+    patch = FancyBboxPatch((xy[0] - w / 2, xy[1] - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
+                           fc=NODE_COLORS[kind], ec="0.25", lw=1.2, gid=f"node-{kind}")
+    ax.add_patch(patch)
+    ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=12)
+    return patch
+
+
+def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], weight: str | None = None,
+           label: bool = True, offset: tuple[float, float] = (0.0, 0.0), style: str = "arc3") -> FancyArrowPatch:
+    """An arrow, coloured and (optionally) labelled by the shared weight it applies."""
+    color = WEIGHT_COLORS.get(weight or "", "0.3")
+    arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=1.6, color=color,
+                            connectionstyle=style, shrinkA=0, shrinkB=0,
+                            gid=f"arrow-{weight}" if weight else "arrow")
+    ax.add_patch(arrow)
+    if weight and label:
+        mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
+        ax.text(mx, my, _WEIGHT_TEX[weight], color=color, fontsize=10, ha="center", va="center",
+                bbox=dict(fc="white", ec="none", pad=0.5, alpha=0.85))
+    return arrow
+
+
+def draw_unrolled_rnn(n_steps: int = 4, *, ax: Axes | None = None, labels: bool = True) -> Axes:
+    """Draw the folded RNN (a loop on h) and the same network unrolled over ``n_steps`` steps.
+
+    Boxes are x_t (input), h_t (hidden state, with h_0 the initial state) and y_t (output);
+    every arrow is coloured by the weight matrix it applies, and ``labels=True`` writes the
+    name on it: the same three matrices appear at every step (parameter sharing).
+    Draws ``3 + 1 + 3 * n_steps`` boxes (folded, h_0, unrolled).
+    """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or not 1 <= n_steps <= MAX_UNROLL:
+        raise ValueError(f"n_steps: expected an integer from 1 to {MAX_UNROLL} (more steps do not fit), got {n_steps!r}")
+    if not isinstance(labels, bool):
+        raise TypeError(f"labels: expected True or False, got {type(labels).__name__}")
+    ax = _new_axes(ax, (2.6 + 1.55 * n_steps, 3.6))
+    yx, yh, yy, r = 0.0, 1.6, 3.2, 0.35  # rows of x, h, y; half a box
+    # folded network
+    _box(ax, (0, yx), r"$x_t$", "x"), _box(ax, (0, yh), r"$h_t$", "h"), _box(ax, (0, yy), r"$y_t$", "y")
+    _arrow(ax, (0, yx + r), (0, yh - r), "W_xh", labels, offset=(0.33, 0))
+    _arrow(ax, (0, yh + r), (0, yy - r), "W_hy", labels, offset=(0.33, 0))
+    loop = "arc,angleA=180,angleB=180,armA=30,armB=30,rad=8"  # out of h_t's left side and back in
+    _arrow(ax, (-r, yh + 0.2), (-r, yh - 0.2), "W_hh", labels, offset=(-0.85, 0), style=loop)
+    ax.text(1.05, yh, "unroll\n" + r"$\Longrightarrow$", ha="center", va="center", fontsize=11)
+    # unrolled network
+    x0, dx = 2.1, 1.55
+    _box(ax, (x0, yh), r"$h_0$", "h")
+    for i in range(1, n_steps + 1):
+        cx = x0 + i * dx
+        _box(ax, (cx, yx), rf"$x_{i}$", "x"), _box(ax, (cx, yh), rf"$h_{i}$", "h"), _box(ax, (cx, yy), rf"$y_{i}$", "y")
+        _arrow(ax, (cx, yx + r), (cx, yh - r), "W_xh", labels, offset=(0.33, 0))
+        _arrow(ax, (cx, yh + r), (cx, yy - r), "W_hy", labels, offset=(0.33, 0))
+        _arrow(ax, (cx - dx + r, yh), (cx - r, yh), "W_hh", labels, offset=(0, 0.25))
+    ax.set_xlim(-1.6, x0 + n_steps * dx + 0.6)
+    ax.set_ylim(yx - 0.8, yy + 0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.text(x0 + (n_steps + 1) * dx / 2, yx - 0.65, r"time $\longrightarrow$", ha="center", fontsize=10)
+    return ax
+
+
+# (title, medical example, has_input per step, has_output per step, n_encoder_steps)
+TASK_SHAPES = (
+    ("one-to-many", "one summary → a sequence\n(e.g. X-ray features → report words)", [1, 0, 0, 0], [1, 1, 1, 1]),
+    ("many-to-one", "a sequence → one label\n(e.g. 30 s of ECG → AF or not)", [1, 1, 1, 1], [0, 0, 0, 1]),
+    ("many-to-many (aligned)", "one output per input step\n(e.g. each ECG sample → in a QRS?)", [1, 1, 1, 1], [1, 1, 1, 1]),
+    ("many-to-many (unaligned)", "read all, then write\n(e.g. clinical note → summary)", [1, 1, 1, 0, 0, 0],
+     [0, 0, 0, 1, 1, 1]),
+)
+
+
+def _draw_shape(ax: Axes, has_in: Sequence[int], has_out: Sequence[int]) -> None:
+    yx, yh, yy, r, dx = 0.0, 1.3, 2.6, 0.3, 1.0
+    for i, (xi, yi) in enumerate(zip(has_in, has_out)):
+        cx = i * dx
+        _box(ax, (cx, yh), "", "h", size=0.6)
+        if i:
+            _arrow(ax, (cx - dx + r, yh), (cx - r, yh), "W_hh", label=False)
+        if xi:
+            _box(ax, (cx, yx), "", "x", size=0.6)
+            _arrow(ax, (cx, yx + r), (cx, yh - r), "W_xh", label=False)
+        if yi:
+            _box(ax, (cx, yy), "", "y", size=0.6)
+            _arrow(ax, (cx, yh + r), (cx, yy - r), "W_hy", label=False)
+    centre = (len(has_in) - 1) * dx / 2  # same width for every panel, so boxes keep one size
+    ax.set_xlim(centre - 3.1, centre + 3.1)
+    ax.set_ylim(-0.5, 3.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def draw_task_shapes(*, examples: bool = True) -> Figure:
+    """Draw the four task shapes as small unrolled diagrams, one panel each.
+
+    Blue boxes are inputs, orange hidden states, green outputs (time runs left to right).
+    ``examples=True`` adds a medical example under each title.
+    """
+    if not isinstance(examples, bool):
+        raise TypeError(f"examples: expected True or False, got {type(examples).__name__}")
+    fig, axes = plt.subplots(1, len(TASK_SHAPES), figsize=(14, 3.0))
+    for ax, (name, example, has_in, has_out) in zip(axes, TASK_SHAPES):
+        _draw_shape(ax, has_in, has_out)
+        ax.set_title(f"{name}\n{example}" if examples else name, fontsize=10)
+    legend = [Patch(fc=NODE_COLORS[k], ec="0.25", label=v) for k, v in
+              (("x", "input $x_t$"), ("h", "hidden state $h_t$"), ("y", "output $y_t$"))]
+    fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig

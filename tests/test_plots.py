@@ -1,0 +1,165 @@
+"""rnn_course.plots: every helper draws what it promises and rejects bad input clearly."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from rnn_course import plots  # noqa: E402
+from rnn_course.training import History  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def gids(ax: Axes, prefix: str) -> list[str]:
+    return [p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith(prefix)]
+
+
+# ----------------------------------------------------------------------------- plot_signal
+def test_signal_one_lead_with_beats_and_symbols():
+    x = np.sin(np.linspace(0, 20, 720)).astype(np.float32)
+    ax = plots.plot_signal(x, 360, beats=[10, 370, 700], symbols=["N", "V", "N"], title="strip")
+    assert isinstance(ax, Axes)
+    assert len(ax.lines) == 2  # the lead and the beat markers
+    assert [t.get_text() for t in ax.texts] == ["N", "V", "N"]
+    assert ax.get_xlabel() == "time (s)" and ax.get_title() == "strip"
+    t, _ = ax.lines[0].get_data()
+    assert t[-1] == pytest.approx(719 / 360)  # time axis in seconds
+    markers_t, _ = ax.lines[1].get_data()
+    assert np.allclose(markers_t, np.array([10, 370, 700]) / 360)
+
+
+def test_signal_two_leads_tensor_on_given_axes():
+    _, ax = plt.subplots()
+    out = plots.plot_signal(torch.randn(500, 2), 250.0, ax=ax, lead_names=["MLII", "V5"])
+    assert out is ax and len(ax.lines) == 2 and not ax.texts
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["MLII", "V5"]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(signal=np.zeros((2, 500))), r"more leads than samples.*transposed"),
+    (dict(signal=np.zeros((4, 5, 6))), r"expected shape \(n_samples,\) or \(n_samples, n_leads\), got \(4, 5, 6\)"),
+    (dict(signal=np.zeros(1)), "at least 2 samples"),
+    (dict(fs=0), "positive sampling rate"),
+    (dict(fs=-360), "positive sampling rate"),
+    (dict(fs="360"), "positive sampling rate"),
+    (dict(beats=[5, 2000]), r"in \[0, 1000\).*got \[2000\]"),
+    (dict(beats=[-1]), r"in \[0, 1000\)"),
+    (dict(beats=[1.5, 3.0]), "integer sample indices"),
+    (dict(beats=[5, 10], symbols=["N"]), r"one symbol per beat \(2\), got 1"),
+    (dict(symbols=["N"]), "without beats"),
+    (dict(lead_names=["MLII", "V1"]), "expected 1 names"),
+])
+def test_signal_bad_inputs(kwargs, match):
+    args = dict(signal=np.zeros(1000), fs=360)
+    args.update(kwargs)
+    signal, fs = args.pop("signal"), args.pop("fs")
+    with pytest.raises(ValueError, match=match):
+        plots.plot_signal(signal, fs, **args)
+
+
+def test_signal_rejects_non_numbers_and_non_axes():
+    with pytest.raises(TypeError, match="expected numbers"):
+        plots.plot_signal(np.array(["a", "b"]), 360)
+    with pytest.raises(TypeError, match="matplotlib Axes"):
+        plots.plot_signal(np.zeros(10), 360, ax="left")
+
+
+# ----------------------------------------------------------------------------- training curves
+def make_history(epochs=3, steps=4, val=True):
+    h = History()
+    h.step_loss = list(np.linspace(1.0, 0.2, epochs * steps))
+    h.grad_norm = list(np.linspace(5.0, 0.5, epochs * steps))
+    h.train_loss = [float(np.mean(h.step_loss[i * steps:(i + 1) * steps])) for i in range(epochs)]
+    h.val_loss = [v + 0.05 for v in h.train_loss] if val else []
+    return h
+
+
+def test_history_curves():
+    ax = plots.plot_history(make_history(), log=True)
+    assert len(ax.lines) == 3 and ax.get_yscale() == "log"
+    x_epoch, _ = ax.lines[1].get_data()
+    assert list(x_epoch) == [4, 8, 12]  # epoch means sit at the last step of each epoch
+    assert len(plots.plot_history(make_history(val=False)).lines) == 2
+
+
+def test_history_diverged_is_flagged():
+    h = make_history()
+    h.diverged = True
+    assert "diverged" in plots.plot_history(h).get_title()
+
+
+def test_grad_norm_with_clip_line():
+    ax = plots.plot_grad_norm(make_history(), clip=1.0)
+    assert len(ax.lines) == 2 and ax.get_yscale() == "log"
+    assert len(plots.plot_grad_norm(make_history(), log=False).lines) == 1
+
+
+def test_history_bad_inputs():
+    with pytest.raises(TypeError, match=r"History.*without step_loss"):
+        plots.plot_history({"step_loss": [1.0]})
+    with pytest.raises(ValueError, match="did fit\\(\\) run"):
+        plots.plot_history(History())
+    h = make_history()
+    h.step_loss[0] = 0.0
+    with pytest.raises(ValueError, match="positive losses"):
+        plots.plot_history(h, log=True)
+    with pytest.raises(ValueError, match="grad_norm is empty"):
+        plots.plot_grad_norm(History())
+    with pytest.raises(ValueError, match="positive clipping threshold"):
+        plots.plot_grad_norm(make_history(), clip=0)
+
+
+# ----------------------------------------------------------------------------- diagrams
+@pytest.mark.parametrize("n", [1, 4, 8])
+def test_unrolled_rnn_boxes_and_shared_weights(n):
+    ax = plots.draw_unrolled_rnn(n)
+    boxes = gids(ax, "node-")
+    assert len(boxes) == 3 + 1 + 3 * n  # folded x/h/y, h_0, then x_t, h_t, y_t per step
+    assert boxes.count("node-h") == n + 2
+    for w in ("W_xh", "W_hh", "W_hy"):  # one arrow per step plus the folded one: the same matrix
+        assert gids(ax, f"arrow-{w}") == [f"arrow-{w}"] * (n + 1)
+    labels = [t.get_text() for t in ax.texts]
+    assert labels.count(r"$W_{hh}$") == n + 1 and rf"$x_{n}$" in labels and r"$h_0$" in labels
+
+
+def test_unrolled_rnn_without_labels_on_given_axes():
+    _, ax = plt.subplots()
+    out = plots.draw_unrolled_rnn(3, ax=ax, labels=False)
+    assert out is ax
+    assert not any(t.get_text().startswith("$W") for t in ax.texts)
+
+
+@pytest.mark.parametrize("n", [0, 9, 2.5, "4", True])
+def test_unrolled_rnn_bad_steps(n):
+    with pytest.raises(ValueError, match="n_steps: expected an integer from 1 to 8"):
+        plots.draw_unrolled_rnn(n)
+
+
+def test_unrolled_rnn_bad_labels():
+    with pytest.raises(TypeError, match="labels: expected True or False"):
+        plots.draw_unrolled_rnn(2, labels="yes")
+
+
+def test_task_shapes():
+    fig = plots.draw_task_shapes()
+    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    titles = [ax.get_title().split("\n")[0] for ax in fig.axes]
+    assert titles == ["one-to-many", "many-to-one", "many-to-many (aligned)", "many-to-many (unaligned)"]
+    counts = [(len(gids(ax, "node-x")), len(gids(ax, "node-h")), len(gids(ax, "node-y"))) for ax in fig.axes]
+    assert counts == [(1, 4, 4), (4, 4, 1), (4, 4, 4), (3, 6, 3)]
+    assert "e.g." in fig.axes[1].get_title()
+    assert "e.g." not in plots.draw_task_shapes(examples=False).axes[0].get_title()
+    with pytest.raises(TypeError, match="examples: expected True or False"):
+        plots.draw_task_shapes(examples=1)
