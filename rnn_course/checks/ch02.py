@@ -1,0 +1,168 @@
+"""Exercise checks of chapter 2 (backpropagation through time).
+
+- ``check_rnn_step_backward(fn)``: ``fn(dh_next, cache) -> (dx, dh_prev, dWx, dWh, db)``,
+  the backward pass of one tanh step (``rnn_course.numpy_rnn.StepCache`` as the cache).
+- ``check_rnn_backward(fn)``: ``fn(dh, cache) -> (dx, dh0, dWx, dWh, db)``, full BPTT over a
+  list of step caches, with dh (N, T, H) the gradient from above at every step.
+
+Both say which gradient is wrong and, when the answer matches a classic mistake (forgot
+tanh', multiplied by W instead of W.T, forgot to sum over the batch, forgot the gradient
+arriving from step t+1 ...), name the mistake.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..numpy_rnn import StepCache, rnn_forward, rnn_step_backward, rnn_step_forward
+from . import compare, exercise_check, to_numpy
+
+STEP_FIELDS = ("dx", "dh_prev", "dWx", "dWh", "db")
+SEQ_FIELDS = ("dx", "dh0", "dWx", "dWh", "db")
+
+
+def _fields(out: Any, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """Read the gradients from a namedtuple/object, a dict, or a tuple in the order ``names``."""
+    if isinstance(out, dict):
+        return {k: out[k] for k in names} if all(k in out for k in names) else None
+    if all(hasattr(out, k) for k in names):
+        return {k: getattr(out, k) for k in names}
+    if isinstance(out, (tuple, list)) and len(out) >= len(names):
+        return dict(zip(names, out))
+    return None
+
+
+def _matches(got: Any, ref: np.ndarray) -> bool:
+    arr = to_numpy(got)
+    return arr is not None and arr.shape == ref.shape and np.allclose(arr, ref, atol=1e-8, rtol=1e-6)
+
+
+def _step_case(seed: int) -> tuple[np.ndarray, StepCache]:
+    rng = np.random.default_rng(seed)
+    N, D, H = 3, 4, 5  # all different, so a transposed or swapped factor shows in the shape
+    x, h_prev = rng.standard_normal((N, D)), np.tanh(rng.standard_normal((N, H)))
+    Wx, Wh, b = 0.5 * rng.standard_normal((D, H)), 0.5 * rng.standard_normal((H, H)), rng.standard_normal(H)
+    _, cache = rnn_step_forward(x, h_prev, Wx, Wh, b)
+    return rng.standard_normal((N, H)), cache
+
+
+def _step_mistakes(dh: np.ndarray, c: StepCache) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """For each gradient, what classic mistakes would return, with the hint to give."""
+    h = c.h_next
+    derivative_slips = [
+        (dh, "you forgot the tanh derivative: first compute da = dh_next * (1 - h_next**2)."),
+        (dh * (1 - np.tanh(h) ** 2), "tanh was applied twice: h_next is already tanh(a), so tanh'(a) = 1 - h_next**2."),
+        (dh * (1 - c.h_prev**2), "tanh' must be evaluated at this step's output: 1 - h_next**2, not 1 - h_prev**2."),
+        (dh * h * (1 - h), "h * (1 - h) is the sigmoid derivative; for tanh use 1 - h_next**2."),
+    ]
+    da = dh * (1 - h**2)
+    out: dict[str, list[tuple[str, np.ndarray]]] = {
+        "dx": [(d @ c.Wx.T, m) for d, m in derivative_slips],
+        "dh_prev": [(d @ c.Wh.T, m) for d, m in derivative_slips] + [
+            (da @ c.Wh, "multiply by Wh.T, not Wh (the square shape hides the transpose): dh_prev = da @ Wh.T."),
+            (dh, "the gradient must flow back through tanh' and Wh: dh_prev = da @ Wh.T."),
+        ],
+        "dWx": [(c.x.T @ d, m) for d, m in derivative_slips],
+        "dWh": [(c.h_prev.T @ d, m) for d, m in derivative_slips] + [
+            (da.T @ c.h_prev, "dWh is transposed (its square shape hides it): dWh = h_prev.T @ da."),
+            (h.T @ da, "dWh multiplies the *input* of Wh, which is h_prev, not h_next: dWh = h_prev.T @ da."),
+        ],
+        "db": [(d.sum(axis=0), m) for d, m in derivative_slips] + [
+            (da, "db must have shape (H,): sum over the batch, db = da.sum(axis=0)."),
+            (da.mean(axis=0), "sum over the batch, do not average: every example adds its gradient to the shared b."),
+        ],
+    }
+    return out
+
+
+def _diagnose(name: str, got: Any, ref: np.ndarray, mistakes: list[tuple[str, np.ndarray]],
+              axes: str) -> str | None:
+    """``None`` if ``got`` is right, else the hint (a classic mistake's, or what differs)."""
+    if _matches(got, ref):
+        return None
+    for value, hint in mistakes:
+        if _matches(got, value):
+            return hint
+    return compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or "values differ."
+
+
+def _report(problems: dict[str, str], total: int) -> tuple[bool, str]:
+    """One line naming the wrong gradients, grouped by hint."""
+    if not problems:
+        return True, ""
+    groups: dict[str, list[str]] = {}
+    for name, hint in problems.items():
+        groups.setdefault(hint, []).append(name)
+    parts = [f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} wrong: {hint}" for hint, names in groups.items()]
+    return False, f"{len(problems)} of {total} gradients wrong. " + " ".join(parts)
+
+
+@exercise_check
+def check_rnn_step_backward(fn: Callable[[np.ndarray, StepCache], Any]) -> tuple[bool, str]:
+    """Compare ``fn(dh_next, cache)`` with the reference step backward on two random cases."""
+    axes = {"dx": "(N, D)", "dh_prev": "(N, H)", "dWx": "(D, H)", "dWh": "(H, H)", "db": "(H,)"}
+    for seed in (0, 1):
+        dh, cache = _step_case(seed)
+        out = _fields(fn(dh.copy(), cache), STEP_FIELDS)
+        if out is None:
+            return False, "return the five gradients, e.g. StepGrads(dx, dh_prev, dWx, dWh, db) or a tuple in that order."
+        ref, mistakes = rnn_step_backward(dh, cache)._asdict(), _step_mistakes(dh, cache)
+        problems = {k: p for k in STEP_FIELDS if (p := _diagnose(k, out[k], ref[k], mistakes[k], axes[k]))}
+        ok, message = _report(problems, len(STEP_FIELDS))
+        if not ok:
+            return ok, message
+    return True, "all five gradients (dx, dh_prev, dWx, dWh, db) match the reference on 2 random inputs."
+
+
+def _bptt_variant(dh: np.ndarray, cache: list[StepCache], *, from_future: bool = True, from_above: bool = True,
+                  accumulate: bool = True, reverse: bool = True) -> dict[str, np.ndarray]:
+    """BPTT with one piece optionally left out, to recognise the classic mistakes."""
+    T = len(cache)
+    dx = np.zeros(dh.shape[:2] + cache[0].x.shape[1:])
+    dWx, dWh, db = (np.zeros_like(cache[0].Wx), np.zeros_like(cache[0].Wh), np.zeros(cache[0].Wh.shape[0]))
+    carry = np.zeros_like(dh[:, 0])
+    for t in (reversed(range(T)) if reverse else range(T)):
+        upstream = (dh[:, t] if from_above or t == T - 1 else 0.0) + (carry if from_future else 0.0)
+        g = rnn_step_backward(upstream, cache[t])
+        dx[:, t], carry = g.dx, g.dh_prev
+        if accumulate:
+            dWx, dWh, db = dWx + g.dWx, dWh + g.dWh, db + g.db
+        else:
+            dWx, dWh, db = g.dWx, g.dWh, g.db
+    return {"dx": dx, "dh0": carry, "dWx": dWx, "dWh": dWh, "db": db}
+
+
+_BPTT_MISTAKES = [
+    ({"from_future": False}, "you forgot the gradient arriving from step t+1: at every step add the dh_prev "
+                             "returned by the step after it, dh_total = dh[:, t] + dh_next_step."),
+    ({"from_above": False}, "you forgot the gradient from above: add dh[:, t] (the output layer's gradient) at every "
+                            "step, not only at the last one."),
+    ({"accumulate": False}, "the weights are shared by all steps: accumulate their gradients (dWx += ..., dWh += ..., "
+                            "db += ...) instead of overwriting them."),
+    ({"reverse": False}, "loop over time in reverse (for t in reversed(range(T))): step t needs the gradient of step t+1 first."),
+]
+
+
+@exercise_check
+def check_rnn_backward(fn: Callable[[np.ndarray, list[StepCache]], Any]) -> tuple[bool, str]:
+    """Compare ``fn(dh, cache)`` with reference BPTT on a random sequence (N=2, T=4, D=3, H=5)."""
+    rng = np.random.default_rng(2)
+    N, T, D, H = 2, 4, 3, 5
+    x, h0 = rng.standard_normal((N, T, D)), 0.5 * rng.standard_normal((N, H))
+    Wx, Wh, b = 0.6 * rng.standard_normal((D, H)), 0.6 * rng.standard_normal((H, H)), 0.1 * rng.standard_normal(H)
+    _, cache = rnn_forward(x, h0, Wx, Wh, b)
+    dh = rng.standard_normal((N, T, H))
+    out = _fields(fn(dh.copy(), cache), SEQ_FIELDS)
+    if out is None:
+        return False, "return the gradients dx, dh0, dWx, dWh, db (a namedtuple, a dict or a tuple in that order)."
+    ref = _bptt_variant(dh, cache)
+    wrong = [k for k in SEQ_FIELDS if not _matches(out[k], ref[k])]
+    if not wrong:
+        return True, "dx, dh0, dWx, dWh and db match reference BPTT on a random sequence."
+    for kwargs, hint in _BPTT_MISTAKES:
+        variant = _bptt_variant(dh, cache, **kwargs)
+        if all(_matches(out[k], variant[k]) for k in SEQ_FIELDS):
+            return False, f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong: {hint}"
+    axes = {"dx": "(N, T, D)", "dh0": "(N, H)", "dWx": "(D, H)", "dWh": "(H, H)", "db": "(H,)"}
+    return _report({k: _diagnose(k, out[k], ref[k], [], axes[k]) for k in wrong}, len(SEQ_FIELDS))
