@@ -10,6 +10,9 @@ The lag between the information a model needs and the step where it must answer 
 - Delayed recall: the first step shows one of ``n_classes`` symbols (one-hot); the rest are
   noise symbols; at the end the model must name the first symbol. Chance accuracy
   is ``1 / n_classes``.
+- Copy task (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016): a few symbols, a long
+  blank delay, then a "go" marker; the model must reproduce the symbols at the end. Chance
+  accuracy on the copied positions is ``1 / n_symbols``.
 """
 from __future__ import annotations
 
@@ -68,3 +71,33 @@ def delayed_recall(n_samples: int, seq_len: int, *, n_classes: int = 4, seed: in
 def recall_chance_accuracy(n_classes: int = 4) -> float:
     """Accuracy of guessing on :func:`delayed_recall`: ``1 / n_classes``."""
     return 1.0 / n_classes
+
+
+def copy_task(n_samples: int, delay: int, *, n_copy: int = 5, n_symbols: int = 8, seed: int = 0
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Copy task: ``inputs (n_samples, seq_len, n_symbols + 2)``, ``targets (n_samples, seq_len)`` int64.
+
+    ``seq_len = n_copy + delay + n_copy``. Channel 0 is "blank", channels ``1..n_symbols``
+    are the symbols and the last channel is the "go" marker. The first ``n_copy`` steps show
+    random symbols (one-hot), then blanks for ``delay - 1`` steps, the go marker once, and
+    blanks again. Targets are 0 ("blank") everywhere except the last ``n_copy`` steps, where
+    they are the symbols (``1..n_symbols``) in their original order.
+    """
+    if n_samples < 1 or delay < 1 or n_copy < 1 or n_symbols < 2:
+        raise ValueError("need n_samples >= 1, delay >= 1, n_copy >= 1, n_symbols >= 2; got "
+                         f"{n_samples}, {delay}, {n_copy}, {n_symbols}")
+    g = _generator(seed)
+    seq_len = 2 * n_copy + delay
+    symbols = torch.randint(1, n_symbols + 1, (n_samples, n_copy), generator=g)
+    codes = torch.zeros(n_samples, seq_len, dtype=torch.int64)  # 0 = blank
+    codes[:, :n_copy] = symbols
+    codes[:, n_copy + delay - 1] = n_symbols + 1  # go marker
+    inputs = torch.nn.functional.one_hot(codes, n_symbols + 2).float()
+    targets = torch.zeros(n_samples, seq_len, dtype=torch.int64)
+    targets[:, -n_copy:] = symbols
+    return inputs, targets
+
+
+def copy_chance_accuracy(n_symbols: int = 8) -> float:
+    """Accuracy of guessing the copied positions of :func:`copy_task`: ``1 / n_symbols``."""
+    return 1.0 / n_symbols

@@ -1,0 +1,148 @@
+"""Exercise checks of chapter 4 (the vanishing and exploding gradient problem).
+
+- ``check_clip_grad_norm(clip_grad_norm)``: ``clip_grad_norm(grads, max_norm)`` takes a list
+  of gradient tensors and returns a list of tensors whose *global* L2 norm is at most
+  ``max_norm``, rescaling all of them by the same factor (and leaving them unchanged when
+  the global norm is already small enough).
+- ``check_scale_to_spectral_radius(scale)``: ``scale(W, rho)`` returns W rescaled so that
+  its spectral radius (max |eigenvalue|) is ``rho``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from . import compare, exercise_check
+
+
+def reference_clip_grad_norm(grads: list[torch.Tensor], max_norm: float) -> list[torch.Tensor]:
+    """Rescale ``grads`` together so that their global L2 norm is at most ``max_norm``."""
+    total = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
+    scale = min(1.0, max_norm / float(total)) if total > 0 else 1.0
+    return [g * scale for g in grads]
+
+
+def _grad_cases() -> list[tuple[str, list[torch.Tensor], float]]:
+    g = torch.Generator().manual_seed(4)
+    shapes = [(4, 4), (4,), (3, 4)]
+    big = [0.6 * torch.randn(s, generator=g, dtype=torch.float64) for s in shapes]
+    small = [0.01 * torch.randn(s, generator=g, dtype=torch.float64) for s in shapes]
+    # every tensor of `spread` is below max_norm on its own, but their global norm is not
+    spread = [t / t.norm() * 0.9 for t in (torch.randn(s, generator=g, dtype=torch.float64) for s in shapes)]
+    return [("large gradients (global norm > max_norm)", big, 1.0),
+            ("tensors each below max_norm, global norm above it", spread, 1.0),
+            ("small gradients (global norm < max_norm)", small, 1.0)]
+
+
+def _global_norm(tensors: list[torch.Tensor]) -> float:
+    return float(torch.sqrt(sum((t.double() ** 2).sum() for t in tensors)))
+
+
+def _diagnose_clip(got: list[torch.Tensor], grads: list[torch.Tensor], max_norm: float) -> str | None:
+    """Name a common mistake that explains ``got``, or None."""
+    def same(candidate: list[torch.Tensor]) -> bool:
+        return all(torch.allclose(a, b, rtol=1e-5, atol=1e-9) for a, b in zip(got, candidate))
+
+    total = _global_norm(grads)
+    per_tensor = [g * min(1.0, max_norm / float(g.norm())) for g in grads]
+    if same(per_tensor):
+        return ("you clipped each tensor by its own norm. Norm clipping computes ONE global norm "
+                "sqrt(sum of ||g||^2 over all tensors) and rescales every tensor by the same factor, "
+                "so the direction of the whole gradient is kept.")
+    if same([g.clamp(-max_norm, max_norm) for g in grads]):
+        return ("you clamped each element to [-max_norm, max_norm]: that is value clipping "
+                "(torch.nn.utils.clip_grad_value_), which changes the gradient's direction. "
+                "Rescale all tensors by max_norm / global_norm instead.")
+    if total > 0 and same([g * (max_norm / total) for g in grads]) and total < max_norm:
+        return ("your gradients were already small (global norm below max_norm), but you scaled them UP "
+                "to max_norm. Clipping only shrinks: use the factor min(1, max_norm / global_norm).")
+    if total > 0 and same([g * min(1.0, max_norm / total**2) for g in grads]):
+        return "you divided by the squared norm: take the square root of the sum of squares."
+    if total > 0 and same([g * min(1.0, max_norm / sum(float(t.norm()) for t in grads)) for g in grads]):
+        return ("you added up the per-tensor norms; the global L2 norm is sqrt(sum of squared norms), "
+                "not the sum of the norms.")
+    return None
+
+
+@exercise_check
+def check_clip_grad_norm(clip_grad_norm: Callable) -> tuple[bool, str]:
+    """Check ``clip_grad_norm(grads, max_norm) -> list of tensors`` (global-norm clipping)."""
+    for label, grads, max_norm in _grad_cases():
+        expected = reference_clip_grad_norm(grads, max_norm)
+        got = clip_grad_norm([g.clone() for g in grads], max_norm)
+        if got is None:
+            return False, "your function returned None: return the list of (clipped) gradient tensors."
+        if isinstance(got, torch.Tensor) and got.ndim == 0:
+            return False, ("you returned a single number (the norm?). Return the list of clipped tensors, "
+                           "one per input tensor, in the same order.")
+        if not isinstance(got, (list, tuple)) or len(got) != len(grads):
+            n = len(got) if isinstance(got, (list, tuple)) else type(got).__name__
+            return False, f"expected a list of {len(grads)} tensors (one per gradient), got {n}."
+        got = [torch.as_tensor(t, dtype=torch.float64) if not isinstance(t, torch.Tensor) else t.double()
+               for t in got]
+        for i, (a, b) in enumerate(zip(got, expected)):
+            if tuple(a.shape) != tuple(b.shape):
+                return False, (f"in the case '{label}', tensor {i} has shape {tuple(a.shape)}, expected "
+                               f"{tuple(b.shape)}: clipping rescales a tensor, it never changes its shape.")
+        hint = None
+        for i, (a, b) in enumerate(zip(got, expected)):
+            hint = hint or compare(f"tensor {i}", a, b, atol=1e-8, rtol=1e-5)
+        if hint is not None:
+            specific = _diagnose_clip(got, grads, max_norm)
+            if specific is None and label.startswith("small"):
+                specific = ("when the global norm is already at most max_norm, return the gradients "
+                            "unchanged (factor 1).")
+            return False, f"case '{label}': " + (specific or hint)
+    return True, "global norm clipping on 3 cases (large, spread over tensors, already small)."
+
+
+def _matrices() -> list[tuple[str, torch.Tensor]]:
+    g = torch.Generator().manual_seed(5)
+    random = torch.randn(6, 6, generator=g, dtype=torch.float64) / 6**0.5
+    rotation = torch.tensor([[0.0, -2.0], [2.0, 0.0]], dtype=torch.float64)  # eigenvalues ±2i
+    shear = torch.tensor([[0.5, 3.0], [0.0, 0.5]], dtype=torch.float64)  # radius 0.5, norm > 3
+    return [("a random 6x6 matrix", random), ("a rotation-like matrix with complex eigenvalues", rotation),
+            ("a non-symmetric (shear) matrix", shear)]
+
+
+def _radius(W: torch.Tensor) -> float:
+    return float(torch.linalg.eigvals(W).abs().max())
+
+
+@exercise_check
+def check_scale_to_spectral_radius(scale_to_spectral_radius: Callable) -> tuple[bool, str]:
+    """Check ``scale_to_spectral_radius(W, rho) -> W'`` with spectral radius ``rho``."""
+    for label, W, rho in [(lbl, W, r) for (lbl, W), r in zip(_matrices(), (1.5, 0.9, 0.8))]:
+        expected = W * (rho / _radius(W))
+        got = scale_to_spectral_radius(W.clone(), rho)
+        if got is None:
+            return False, "your function returned None: return the rescaled matrix."
+        got_t = torch.as_tensor(got, dtype=torch.float64) if not isinstance(got, torch.Tensor) else got.double()
+        if got_t.ndim == 0:
+            return False, "you returned a number (the radius?); return the rescaled matrix W * rho / radius."
+        if got_t.shape == W.shape and not torch.isfinite(got_t).all():
+            return False, (f"for {label}, your matrix contains inf or NaN: did you divide by the largest REAL "
+                           "eigenvalue? Its eigenvalues are complex (±2i, real part 0); the spectral radius is "
+                           "the largest absolute value, eigvals(W).abs().max().")
+        hint = compare("the rescaled matrix", got_t, expected, atol=1e-8, rtol=1e-6)
+        if hint is None:
+            continue
+        if got_t.shape == W.shape:
+            for wrong, why in [
+                (W * (rho / float(torch.linalg.matrix_norm(W, ord=2))),
+                 "you divided by the largest singular value (the spectral norm). The spectral radius is "
+                 "the largest |eigenvalue|: torch.linalg.eigvals(W).abs().max()."),
+                (W * (rho / float(torch.linalg.eigvals(W).real.max())) if torch.linalg.eigvals(W).real.max() != 0
+                 else None,
+                 "you used the largest real part of the eigenvalues. Eigenvalues can be complex (or negative): "
+                 "take the largest absolute value, eigvals(W).abs().max()."),
+                (W * (rho / float(W.abs().max())), "you divided by the largest |entry| of W; the spectral radius "
+                 "is the largest |eigenvalue|."),
+                (W * (_radius(W) / rho), "you inverted the factor: multiply W by rho / radius(W)."),
+                (W / _radius(W), "you normalised the radius to 1 but forgot to multiply by rho."),
+            ]:
+                if wrong is not None and torch.allclose(got_t, wrong, rtol=1e-6, atol=1e-9):
+                    return False, f"for {label}: {why}"
+        return False, f"for {label} with rho = {rho}: {hint}"
+    return True, "spectral radius matches rho on 3 matrices (random, complex eigenvalues, non-symmetric)."
