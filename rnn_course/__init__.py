@@ -8,8 +8,13 @@ Modules (one idea each):
 - ``data``         verified PhysioNet download cache and loaders (MIT-BIH, Challenge 2012)
 - ``training``     fit(): the shared training loop (tqdm, loss and gradient-norm history, clipping)
 - ``plots``        figures: signals, training curves, the unrolled RNN diagram
+- ``numpy_rnn``    a NumPy RNN with a hand-written forward and backward pass (BPTT)
+- ``gradcheck``    finite-difference and autograd gradient checks
+- ``tbptt``        truncated BPTT: streams, chunks, detach_state, train_tbptt, truncated vs full gradients
 - ``tasks``        seeded synthetic long-range tasks with their chance levels
-- ``diagnostics``  gradient norms through time
+- ``diagnostics``  gradient norms through time, Jacobian products, spectral radius
+- ``init``         spectral-radius scaling, orthogonal and identity (IRNN) initialisation
+- ``gated``        LSTM and GRU cells and layers from scratch, in PyTorch's parameter layout
 - ``checks``       exercise checks (one module per chapter)
 - ``instructor``   the instructor command line: student notebooks and grading
 """
