@@ -1,0 +1,23 @@
+"""The package installs whole: a wheel built from pyproject.toml holds every subpackage and
+the checksum registry (Colab installs `rnn_course` from the repository URL this way)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_contains_every_module_and_the_registry(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("rnn_course-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "rnn_course").rglob("*.py")}
+    expected |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "rnn_course" / "data" / "registry").iterdir()}
+    missing = sorted(expected - names)
+    assert not missing, f"the wheel lacks {missing}; fix [tool.setuptools] in pyproject.toml"
