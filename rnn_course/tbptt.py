@@ -30,7 +30,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .device import get_device
-from .training import History, grad_norm
+from .training import History, optimisation_step
 from .validation import check_ndim
 
 State = Any  # None, a tensor (B layout of the module), or a tuple of tensors such as (h, c)
@@ -175,19 +175,10 @@ def train_tbptt(
                     _, h = model(x[:, base:start], h)
             y_hat, h = model(x[:, start:end], detach_state(h))
             loss = loss_fn(y_hat[:, new - start :], y[:, new:end])
-            if not torch.isfinite(loss):
-                history.step_loss.append(loss.item())
-                history.diverged = True
+            if not optimisation_step(model, loss, optimizer, history, clip):
                 bar.write(f"stopped: the loss became {loss.item()} at update {len(history.step_loss) - 1}")
                 bar.close()
                 return history
-            optimizer.zero_grad()
-            loss.backward()
-            history.grad_norm.append(grad_norm(model.parameters()))
-            if clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            history.step_loss.append(loss.item())
             total += loss.item() * (end - new)
             states[end] = detach_state(h)
             if i + 1 < len(windows):  # forget the states no later window starts from

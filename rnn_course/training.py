@@ -93,6 +93,26 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable, device: torc
     return total / count
 
 
+def optimisation_step(model: nn.Module, loss: torch.Tensor, optimizer: torch.optim.Optimizer,
+                      history: History, clip_grad_norm: float | None = None) -> bool:
+    """One update from ``loss``: backward, record the gradient norm, clip, step, record the loss.
+
+    Returns False, without updating, if the loss is NaN or infinite (``history.diverged`` is
+    then set), so a caller can stop and a notebook can show the divergence.
+    """
+    history.step_loss.append(loss.item())
+    if not torch.isfinite(loss):
+        history.diverged = True
+        return False
+    optimizer.zero_grad()
+    loss.backward()
+    history.grad_norm.append(grad_norm(model.parameters()))  # before clipping
+    if clip_grad_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+    optimizer.step()
+    return True
+
+
 def fit(
     model: nn.Module,
     train_loader: Iterable,
@@ -129,20 +149,11 @@ def fit(
         for batch in train_loader:
             inputs, targets = to_device(_unpack(batch), device)
             loss = loss_fn(_call(model, inputs), targets)
-            if not torch.isfinite(loss):  # stop and report, so a notebook can show divergence
-                history.step_loss.append(loss.item())
-                history.diverged = True
+            if not optimisation_step(model, loss, optimizer, history, clip_grad_norm):
                 bar.write(f"stopped: the loss became {loss.item()} at step {len(history.step_loss) - 1} "
                           "(try a smaller learning rate or gradient clipping)")
                 bar.close()
                 return history
-            optimizer.zero_grad()
-            loss.backward()
-            history.grad_norm.append(grad_norm(model.parameters()))
-            if clip_grad_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
-            optimizer.step()
-            history.step_loss.append(loss.item())
             epoch_losses.append(loss.item())
         if not epoch_losses:
             bar.close()
