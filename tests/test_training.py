@@ -219,7 +219,7 @@ def test_evaluate_is_the_size_weighted_mean_loss():
     (x, y), = regression(n=40, batch=40)
     m = model()
     uneven = [(x[:30], y[:30]), (x[30:], y[30:])]  # batches of 30 and 10
-    assert evaluate(m, uneven, mse) == pytest.approx(float(mse(m(x), y)), rel=1e-6)
+    assert evaluate(m, uneven, mse) == pytest.approx(float(mse(m(x), y).detach()), rel=1e-6)
 
 
 def test_evaluate_uses_eval_mode_and_no_grad():
