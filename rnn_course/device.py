@@ -55,6 +55,11 @@ def get_device(preferred: str | None = None, verbose: bool = False) -> torch.dev
                 f"on this machine; available: {', '.join(available)}"
             )
         device, why = torch.device(requested), "requested"
+        if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"device {requested!r} was requested but this machine has {torch.cuda.device_count()} "
+                f"CUDA device(s), numbered from 0; use 'cuda' or 'cuda:0'"
+            )
     if verbose:
         print(f"Using device {device} ({why}).")
     return device

@@ -94,6 +94,9 @@ def autograd_gradients(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarr
     """
     if mode not in MODES or loss not in LOSSES:
         raise ValueError(f"expected mode in {MODES} and loss in {LOSSES}, got mode={mode!r}, loss={loss!r}")
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise ValueError(f"params: expected keys {PARAM_NAMES}, missing {missing}")
     device = torch.device(device) if device is not None else get_device()
     device = torch.device("cpu") if device.type == "mps" else device
     check_ndim("x", x, 3, ("batch", "time", "features"))

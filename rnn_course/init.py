@@ -14,6 +14,8 @@ Functions ending in ``_`` change the module in place and return it, like ``torch
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -22,7 +24,7 @@ from .diagnostics import spectral_radius
 
 def scale_to_spectral_radius(W: torch.Tensor, rho: float) -> torch.Tensor:
     """Return ``W * rho / spectral_radius(W)``: a copy of square ``W`` with spectral radius ``rho``."""
-    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not rho > 0:
+    if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not rho > 0:  # NumPy scalars too
         raise ValueError(f"rho: expected a positive number, got {rho!r}")
     current = spectral_radius(W)  # validates W: square floating-point tensor
     if current == 0.0:

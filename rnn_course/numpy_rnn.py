@@ -61,7 +61,7 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
     N, T, D = x.shape
     check_shape("Wx", Wx, (D, None), ("features", "hidden"))
     check_shape("h0", h0, (N, Wx.shape[1]), ("batch", "hidden"))
-    h = np.empty((N, T, Wx.shape[1]), dtype=np.result_type(x, Wx))
+    h = np.empty((N, T, Wx.shape[1]), dtype=np.result_type(x, h0, Wx, Wh, b))  # as each step computes it
     h_prev, cache = h0, []
     for t in range(T):
         h_prev, step = rnn_step_forward(x[:, t], h_prev, Wx, Wh, b)
@@ -109,6 +109,10 @@ def _output_loss(scores: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, n
     N = scores.shape[0]
     if loss == "cross_entropy":
         check_shape("y", y, scores.shape[:-1])
+        V, labels = scores.shape[-1], np.asarray(y)
+        if labels.size and (not np.all(labels == np.round(labels)) or labels.min() < 0 or labels.max() >= V):
+            raise ValueError(f"y: expected class indices, whole numbers in [0, {V}), got values from "
+                             f"{labels.min()} to {labels.max()} (dtype {labels.dtype})")
         z = scores - scores.max(axis=-1, keepdims=True)  # stable softmax
         p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
         yi = np.asarray(y, dtype=np.int64)[..., None]

@@ -219,7 +219,7 @@ def draw_unrolled_rnn(n_steps: int = 4, *, ax: Axes | None = None, labels: bool 
     return ax
 
 
-# (title, medical example, has_input per step, has_output per step, n_encoder_steps)
+# (title, medical example, has_input per step, has_output per step)
 TASK_SHAPES = (
     ("one-to-many", "one summary → a sequence\n(e.g. X-ray features → report words)", [1, 0, 0, 0], [1, 1, 1, 1]),
     ("many-to-one", "a sequence → one label\n(e.g. 30 s of ECG → AF or not)", [1, 1, 1, 1], [0, 0, 0, 1]),

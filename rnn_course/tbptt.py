@@ -153,7 +153,7 @@ def train_tbptt(
     if k1 > k:
         raise ValueError(f"k1 (steps between updates) must be at most k (steps backpropagated), got k1={k1}, k={k}")
     epochs = _check_k("epochs", epochs)
-    if clip is not None and clip <= 0:
+    if clip is not None and not clip > 0:  # also rejects NaN
         raise ValueError(f"clip must be positive or None, got {clip}")
     next(chunk_sequence(x, y, k))  # validates shapes
     device = torch.device(device) if device is not None else get_device()
@@ -200,10 +200,11 @@ def full_bptt_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_
     """Flattened gradient of ``loss_fn(model(x)[0], y)`` over the whole sequence (full BPTT).
 
     ``loss_fn`` should average over batch and time (e.g. ``nn.MSELoss()``). The model's
-    ``.grad`` fields are not touched.
+    ``.grad`` fields are not touched; ``x`` and ``y`` are moved to the model's device.
     """
     next(chunk_sequence(x, y, x.shape[1]))  # validates shapes
     params = [p for p in model.parameters() if p.requires_grad]
+    x, y = x.to(params[0].device), y.to(params[0].device)
     y_hat, _ = model(x, None)
     return _flat_grad(loss_fn(y_hat, y), params)
 
@@ -213,9 +214,10 @@ def truncated_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_
 
     The chunk losses are weighted by ``chunk length / T``, so their sum is the whole-sequence
     loss; only the gradient differs (each term stops at its chunk start). ``k >= T`` gives the
-    full gradient exactly.
+    full gradient exactly. ``x`` and ``y`` are moved to the model's device.
     """
     params = [p for p in model.parameters() if p.requires_grad]
+    x, y = x.to(params[0].device), y.to(params[0].device)
     T, h, total = x.shape[1], None, None
     for x_chunk, y_chunk in chunk_sequence(x, y, k):
         y_hat, h = model(x_chunk, detach_state(h))

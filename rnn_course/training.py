@@ -41,10 +41,12 @@ def to_device(batch: Any, device: torch.device) -> Any:
     """Move a tensor, or a (nested) tuple/list/dict of tensors, to ``device``.
 
     A ``PackedSequence`` moves as a whole (its ``batch_sizes`` stay on the CPU, as PyTorch
-    requires); named tuples keep their type; anything else is returned unchanged.
+    requires); named tuples keep their type; anything else is returned unchanged. Copies to an
+    accelerator are asynchronous; copies to the CPU are not (a non-blocking GPU → CPU copy
+    could be read before it has finished).
     """
     if isinstance(batch, (torch.Tensor, PackedSequence)):
-        return batch.to(device, non_blocking=True)
+        return batch.to(device, non_blocking=torch.device(device).type != "cpu")
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a namedtuple
         return type(batch)(*(to_device(b, device) for b in batch))
     if isinstance(batch, (tuple, list)):
@@ -100,6 +102,9 @@ def optimisation_step(model: nn.Module, loss: torch.Tensor, optimizer: torch.opt
     Returns False, without updating, if the loss is NaN or infinite (``history.diverged`` is
     then set), so a caller can stop and a notebook can show the divergence.
     """
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        got = f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss: expected a scalar tensor (one number, e.g. a loss with reduction='mean'), got {got}")
     history.step_loss.append(loss.item())
     if not torch.isfinite(loss):
         history.diverged = True

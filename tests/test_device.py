@@ -88,6 +88,7 @@ def test_argument_wins_over_env_var(monkeypatch):
 
 def test_device_index_and_spelling_are_accepted(monkeypatch):
     simulate(monkeypatch, cuda=True, mps=False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert get_device("cuda:1") == torch.device("cuda", 1)
     assert get_device("CUDA").type == "cuda"
     assert get_device(torch.device("cpu")) == torch.device("cpu")
@@ -260,3 +261,11 @@ def test_fit_on_a_real_gpu():
     fit(model, data, nn.functional.mse_loss, epochs=1, device=device, progress=False)
     assert all(d.type == "cuda" for d in model.seen)
     assert next(model.parameters()).device.type == "cuda"
+
+
+def test_a_cuda_index_beyond_the_gpus_is_refused(monkeypatch):
+    simulate(monkeypatch, cuda=True, mps=False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert get_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(RuntimeError, match=r"'cuda:1' was requested but this machine has 1 CUDA device"):
+        get_device("cuda:1")

@@ -99,3 +99,10 @@ def test_torch_is_float64_reference():
     _, grads = autograd_gradients(init_params(2, 3, 2), np.zeros((1, 2, 2)), np.zeros((1, 2), dtype=int),
                                   device=torch.device("cpu"))
     assert all(g.dtype == np.float64 for g in grads.values())
+
+
+def test_autograd_gradients_names_missing_params():
+    params = init_params(2, 3, 2, seed=0)
+    del params["Wy"]
+    with pytest.raises(ValueError, match=r"params: expected keys .* missing \['Wy'\]"):
+        autograd_gradients(params, np.zeros((1, 2, 2)), np.zeros((1, 2), dtype=int), device="cpu")

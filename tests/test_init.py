@@ -75,3 +75,14 @@ def test_identity_init_errors():
         identity_init_(nn.LSTM(2, 3))
     with pytest.raises(ValueError, match="scale"):
         identity_init_(nn.RNN(2, 3), scale=-1.0)
+
+
+def test_scale_to_spectral_radius_accepts_numpy_scalars():
+    # np.float32(0.9) used to be refused as "not a positive number".
+    import numpy as np
+
+    W = torch.tensor([[0.0, 2.0], [2.0, 0.0]])
+    for rho in (np.float32(0.9), np.float64(0.9), np.int64(1)):
+        assert spectral_radius(scale_to_spectral_radius(W, rho)) == pytest.approx(float(rho), rel=1e-6)
+    with pytest.raises(ValueError, match="rho: expected a positive number"):
+        scale_to_spectral_radius(W, np.float32(-1.0))

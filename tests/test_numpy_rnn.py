@@ -172,3 +172,24 @@ def test_bad_shapes_name_expected_and_received(rng):
         rnn_backward(np.zeros((2, 4, 5)), rnn_forward(x, h0, params["Wx"], params["Wh"], params["b"])[1])
     with pytest.raises(ValueError, match="one-layer"):
         from_torch_rnn(torch.nn.RNN(3, 5, num_layers=2))
+
+
+# ------------------------------------------------------------------ review fixes
+@pytest.mark.parametrize("bad", [-1, 4, 1.5])
+def test_cross_entropy_rejects_class_indices_out_of_range(bad, rng):
+    # -1 used to wrap silently to the last class (NumPy's negative indexing), 1.5 to class 1.
+    params, x, h0 = problem(rng, N=2, T=3)  # V = 4 classes
+    y = rng.integers(0, 4, (2, 3)).astype(float)
+    y[1, 2] = bad
+    with pytest.raises(ValueError, match=r"y: expected class indices, whole numbers in \[0, 4\)"):
+        loss_and_grads(params, x, y, h0)
+
+
+def test_rnn_forward_keeps_the_precision_of_every_input(rng):
+    # x and the weights in float32 with a float64 h0: each step computes in float64, so the
+    # returned states must be float64 and equal to the cached ones (they used to be rounded).
+    params = {k: v.astype(np.float32) for k, v in init_params(3, 4, 2).items()}
+    x, h0 = rng.standard_normal((2, 5, 3)).astype(np.float32), rng.standard_normal((2, 4))
+    h, cache = rnn_forward(x, h0, params["Wx"], params["Wh"], params["b"])
+    assert h.dtype == np.float64
+    assert np.array_equal(h[:, -1], cache[-1].h_next)

@@ -343,3 +343,22 @@ def test_recurrent_model_errors():
         RecurrentModel(3, 4, 2, "transformer")
     with pytest.raises(ValueError, match="x: expected 3 features, got 2"):
         RecurrentModel(3, 4, 2)(torch.randn(5, 7, 2))
+
+
+# ------------------------------------------------------------------ review fixes
+def test_train_tbptt_rejects_a_nan_clip():
+    x, y = _data()
+    with pytest.raises(ValueError, match="clip must be positive"):
+        tbptt.train_tbptt(_model(), x, y, nn.MSELoss(), k=5, clip=float("nan"), device="cpu", progress=False)
+
+
+@pytest.mark.parametrize("which", ["full", "truncated"])
+def test_gradients_move_the_data_to_the_models_device(which):
+    # The "meta" device stands in for a GPU: a model there and data on the CPU used to fail
+    # with "Input and parameter tensors are not at the same device".
+    model = RecurrentModel(2, 5, 1).to("meta")
+    x, y = torch.randn(3, 8, 2), torch.randn(3, 8, 1)
+    g = (tbptt.full_bptt_gradient(model, x, y, nn.MSELoss()) if which == "full"
+         else tbptt.truncated_gradient(model, x, y, nn.MSELoss(), 3))
+    assert g.device.type == "meta"
+    assert g.shape == (sum(p.numel() for p in model.parameters()),)

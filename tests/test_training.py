@@ -240,3 +240,30 @@ def test_grad_norm_is_the_global_l2_norm():
     assert grad_norm(m.parameters()) == pytest.approx(3.0)  # bias without a gradient is skipped
     m.bias.grad = torch.tensor([4.0])
     assert grad_norm(m.parameters()) == pytest.approx(5.0)
+
+
+# ------------------------------------------------------------------ review fixes
+def test_to_device_copies_to_the_cpu_synchronously(monkeypatch):
+    # A non-blocking GPU → CPU copy may be read before it has finished: only copies to an
+    # accelerator may be asynchronous. Record the flag each .to() call receives.
+    from rnn_course.training import to_device
+
+    calls = []
+    original = torch.Tensor.to
+
+    def recording_to(self, *args, **kwargs):
+        calls.append((torch.device(args[0]).type, kwargs.get("non_blocking", False)))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "to", recording_to)
+    to_device((torch.zeros(2), [torch.ones(1)]), "cpu")
+    to_device(torch.zeros(2), torch.device("meta"))
+    assert calls == [("cpu", False), ("cpu", False), ("meta", True)]
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum_of_rows"])
+def test_a_loss_that_is_not_a_scalar_is_named(reduction):
+    loss_fn = (lambda p, y: nn.functional.mse_loss(p, y, reduction="none")) if reduction == "none" \
+        else (lambda p, y: ((p - y) ** 2).sum(dim=1))
+    with pytest.raises(ValueError, match=r"loss: expected a scalar tensor .* got shape \(16, 1\)|got shape \(16,\)"):
+        fit(model(), regression(), loss_fn, epochs=1, device=CPU, progress=False)

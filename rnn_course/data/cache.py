@@ -142,10 +142,11 @@ def fetch_many(database: str, files: list[str], *, progress: bool = True, worker
         p = fetch(database, f, progress=False)
         bar.update()
         return p
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        paths = list(pool.map(one, files))
-    bar.close()
-    return paths
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(one, files))
+    finally:
+        bar.close()
 
 
 def _download(url: str, path: Path, expected: str, *, progress: bool) -> None:
