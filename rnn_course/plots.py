@@ -114,16 +114,21 @@ def plot_history(history: Any, *, ax: Axes | None = None, log: bool = False) -> 
     """Plot the loss of every step (faint), the mean training loss of every epoch, and the
     validation loss of every epoch, against the optimisation step."""
     step_loss, train_loss, val_loss, _ = _history_lists(history)
-    if not step_loss or not train_loss:
+    diverged = getattr(history, "diverged", False)
+    if not step_loss or not (train_loss or diverged):
         raise ValueError(f"history: expected at least one finished epoch, got {len(step_loss)} steps and "
                          f"{len(train_loss)} epochs — did fit() run?")
-    if log and min(step_loss + train_loss + val_loss) <= 0:
+    if log and min(v for v in step_loss + train_loss + val_loss if np.isfinite(v)) <= 0:
         raise ValueError("log=True needs positive losses; use log=False for losses that can be zero or negative")
     ax = _new_axes(ax, (6, 3.5))
-    per_epoch = len(step_loss) // len(train_loss)
-    epoch_end = per_epoch * np.arange(1, len(train_loss) + 1)
+    epoch_end = list(getattr(history, "epoch_end_step", []))
+    if len(epoch_end) != len(train_loss):  # a History built by hand: assume equal epochs
+        per_epoch = len(step_loss) // max(len(train_loss), 1)
+        epoch_end = per_epoch * np.arange(1, len(train_loss) + 1)
+    epoch_end = np.asarray(epoch_end)
     ax.plot(np.arange(1, len(step_loss) + 1), step_loss, color="0.7", lw=0.8, label="train loss (each step)")
-    ax.plot(epoch_end, train_loss, "o-", color="C0", label="train loss (epoch mean)")
+    if train_loss:
+        ax.plot(epoch_end, train_loss, "o-", color="C0", label="train loss (epoch mean)")
     if val_loss:
         ax.plot(epoch_end[: len(val_loss)], val_loss, "s-", color="C1", label="validation loss")
     if getattr(history, "diverged", False):

@@ -186,6 +186,7 @@ def train_tbptt(
                 states = {t: s for t, s in states.items() if t >= keep}
             bar.update()
         history.train_loss.append(total / x.shape[1])
+        history.epoch_end_step.append(len(history.step_loss))
         bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
     bar.close()
     return history

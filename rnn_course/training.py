@@ -27,6 +27,7 @@ class History:
         grad_norm: global L2 norm of the gradient at every step, before clipping.
         train_loss: mean training loss of every epoch.
         val_loss: validation loss after every epoch (empty without validation data).
+        epoch_end_step: number of steps taken when each epoch ended (where to plot epoch points).
         diverged: True if training stopped early because the loss became NaN or infinite.
     """
 
@@ -34,6 +35,7 @@ class History:
     grad_norm: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
+    epoch_end_step: list[int] = field(default_factory=list)
     diverged: bool = False
 
 
@@ -164,6 +166,7 @@ def fit(
             bar.close()
             raise ValueError("fit: train_loader yielded no batches")
         history.train_loss.append(sum(epoch_losses) / len(epoch_losses))
+        history.epoch_end_step.append(len(history.step_loss))
         postfix = {"train": f"{history.train_loss[-1]:.4f}"}
         if val_loader is not None:
             history.val_loss.append(evaluate(model, val_loader, loss_fn, device))

@@ -163,3 +163,28 @@ def test_task_shapes():
     assert "e.g." not in plots.draw_task_shapes(examples=False).axes[0].get_title()
     with pytest.raises(TypeError, match="examples: expected True or False"):
         plots.draw_task_shapes(examples=1)
+
+
+def test_plot_history_puts_epoch_points_where_epochs_ended():
+    # epochs of 3 and 5 steps, then a third that diverged after 1 step
+    h = History(step_loss=[1.0] * 8 + [float("nan")], train_loss=[1.0, 0.5], epoch_end_step=[3, 8], diverged=True)
+    ax = plots.plot_history(h)
+    epoch_line = [line for line in ax.get_lines() if line.get_label() == "train loss (epoch mean)"][0]
+    assert list(epoch_line.get_xdata()) == [3, 8]  # guessing from counts would say [4, 8]
+    plt.close(ax.figure)
+
+
+def test_plot_history_shows_a_run_that_diverged_in_its_first_epoch():
+    h = History(step_loss=[1.78, float("nan")], diverged=True)
+    ax = plots.plot_history(h)
+    assert "diverged" in ax.get_title()
+    plt.close(ax.figure)
+
+
+def test_fit_records_where_each_epoch_ends():
+    from rnn_course.training import fit
+
+    x, y = torch.randn(10, 3), torch.randn(10, 1)
+    loader = [(x[:4], y[:4]), (x[4:8], y[4:8]), (x[8:], y[8:])]
+    h = fit(torch.nn.Linear(3, 1), loader, torch.nn.functional.mse_loss, epochs=2, device="cpu", progress=False)
+    assert h.epoch_end_step == [3, 6]
