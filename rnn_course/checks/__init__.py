@@ -115,3 +115,22 @@ def compare(name: str, got: Any, expected: Any, *, atol: float = 1e-6, rtol: flo
         return (f"{name} has the right shape but wrong values: largest difference {diff.max():.3g} "
                 f"at index {tuple(int(i) for i in where)} (got {arr[where]:.4g}, expected {ref[where]:.4g}).")
     return None
+
+
+def matches(got: Any, ref: Any, *, atol: float = 1e-8, rtol: float = 1e-6) -> bool:
+    """True if ``got`` converts to an array of ``ref``'s shape whose values are close to it."""
+    arr, want = to_numpy(got), to_numpy(ref)
+    return (arr is not None and arr.dtype != object and arr.shape == want.shape
+            and bool(np.allclose(arr, want, atol=atol, rtol=rtol)))
+
+
+def diagnose(name: str, got: Any, ref: Any, mistakes: list[tuple[Any, str]], *, axes: str | None = None
+             ) -> str | None:
+    """``None`` if ``got`` matches ``ref``; else the hint of the first recognised mistake
+    (``mistakes`` pairs the value a classic slip produces with its hint), else what differs."""
+    if matches(got, ref):
+        return None
+    for value, hint in mistakes:
+        if matches(got, value):
+            return hint
+    return compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or f"{name} differs from the reference."

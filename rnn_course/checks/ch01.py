@@ -19,24 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import compare, exercise_check, to_numpy
-
-
-def _close(got: Any, ref: torch.Tensor) -> bool:
-    arr = to_numpy(got)
-    return arr is not None and arr.dtype != object and arr.shape == tuple(ref.shape) and np.allclose(
-        arr, ref.numpy(), atol=1e-8, rtol=1e-6)
-
-
-def _diagnose(name: str, got: Any, ref: torch.Tensor, mistakes: list[tuple[torch.Tensor, str]],
-              axes: str) -> str | None:
-    """``None`` if ``got`` matches ``ref``; else the hint of a recognised mistake or what differs."""
-    if _close(got, ref):
-        return None
-    for value, hint in mistakes:
-        if _close(got, value):
-            return hint
-    return compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or f"{name} differs from the reference."
+from . import diagnose, exercise_check, matches
 
 
 def _matmul_hint(error: RuntimeError, shapes: str) -> str:
@@ -91,7 +74,7 @@ def check_rnn_step(fn: Callable[..., Any]) -> tuple[bool, str]:
         if isinstance(got, (tuple, list)):
             return False, "return only the new hidden state h, a tensor of shape (batch, hidden), not a tuple."
         ref, mistakes = _rnn_step_mistakes(**case)
-        hint = _diagnose("h", got, ref, mistakes, axes="(batch, hidden)")
+        hint = diagnose("h", got, ref, mistakes, axes="(batch, hidden)")
         if hint:
             return False, f"{hint} (case {seed + 1}: batch={N}, input={I}, hidden={H})"
     return True, "your step matches nn.RNN on 3 random cases (both biases, tanh, weights as (out, in))."
@@ -190,9 +173,9 @@ def check_jordan_step(fn: Callable[..., Any]) -> tuple[bool, str]:
         h, y = out
         ref_h, ref_y = jordan_reference(**c)
         a = c["x"] @ c["W_xh"].T + c["y_prev"] @ c["W_yh"].T
-        if _close(h, ref_y) and _close(y, ref_h):
+        if matches(h, ref_y) and matches(y, ref_h):
             return False, "you returned (y, h); return them in the order (h, y)."
-        h_hint = _diagnose("h", h, ref_h, [
+        h_hint = diagnose("h", h, ref_h, [
             (torch.tanh(a), "h: you forgot the bias b_h."),
             (torch.tanh(c["x"] @ c["W_xh"].T + c["b_h"]), "h: the previous output is missing: add y_prev @ W_yh.T — "
                                                           "in a Jordan network the output is what recurs."),
@@ -200,7 +183,7 @@ def check_jordan_step(fn: Callable[..., Any]) -> tuple[bool, str]:
         ], axes="(batch, hidden)")
         if h_hint:
             return False, f"{h_hint} (case {seed + 1})"
-        y_hint = _diagnose("y", y, ref_y, [
+        y_hint = diagnose("y", y, ref_y, [
             (torch.tanh(ref_y), "y: the output is linear, y = h @ W_hy.T + b_y, with no tanh."),
             (ref_h @ c["W_hy"].T, "y: you forgot the output bias b_y."),
             ((a + c["b_h"]) @ c["W_hy"].T + c["b_y"], "y: compute y from h after the tanh, not from the pre-activation."),

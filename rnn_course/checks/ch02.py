@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..numpy_rnn import StepCache, rnn_forward, rnn_step_backward, rnn_step_forward
-from . import compare, exercise_check, to_numpy
+from . import diagnose, exercise_check, matches
 
 STEP_FIELDS = ("dx", "dh_prev", "dWx", "dWh", "db")
 SEQ_FIELDS = ("dx", "dh0", "dWx", "dWh", "db")
@@ -31,11 +31,6 @@ def _fields(out: Any, names: tuple[str, ...]) -> dict[str, Any] | None:
     if isinstance(out, (tuple, list)) and len(out) >= len(names):
         return dict(zip(names, out))
     return None
-
-
-def _matches(got: Any, ref: np.ndarray) -> bool:
-    arr = to_numpy(got)
-    return arr is not None and arr.shape == ref.shape and np.allclose(arr, ref, atol=1e-8, rtol=1e-6)
 
 
 def _step_case(seed: int) -> tuple[np.ndarray, StepCache]:
@@ -76,17 +71,6 @@ def _step_mistakes(dh: np.ndarray, c: StepCache) -> dict[str, list[tuple[str, np
     return out
 
 
-def _diagnose(name: str, got: Any, ref: np.ndarray, mistakes: list[tuple[str, np.ndarray]],
-              axes: str) -> str | None:
-    """``None`` if ``got`` is right, else the hint (a classic mistake's, or what differs)."""
-    if _matches(got, ref):
-        return None
-    for value, hint in mistakes:
-        if _matches(got, value):
-            return hint
-    return compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or "values differ."
-
-
 def _report(problems: dict[str, str], total: int) -> tuple[bool, str]:
     """One line naming the wrong gradients, grouped by hint."""
     if not problems:
@@ -108,7 +92,7 @@ def check_rnn_step_backward(fn: Callable[[np.ndarray, StepCache], Any]) -> tuple
         if out is None:
             return False, "return the five gradients, e.g. StepGrads(dx, dh_prev, dWx, dWh, db) or a tuple in that order."
         ref, mistakes = rnn_step_backward(dh, cache)._asdict(), _step_mistakes(dh, cache)
-        problems = {k: p for k in STEP_FIELDS if (p := _diagnose(k, out[k], ref[k], mistakes[k], axes[k]))}
+        problems = {k: p for k in STEP_FIELDS if (p := diagnose(k, out[k], ref[k], mistakes[k], axes=axes[k]))}
         ok, message = _report(problems, len(STEP_FIELDS))
         if not ok:
             return ok, message
@@ -157,12 +141,12 @@ def check_rnn_backward(fn: Callable[[np.ndarray, list[StepCache]], Any]) -> tupl
     if out is None:
         return False, "return the gradients dx, dh0, dWx, dWh, db (a namedtuple, a dict or a tuple in that order)."
     ref = _bptt_variant(dh, cache)
-    wrong = [k for k in SEQ_FIELDS if not _matches(out[k], ref[k])]
+    wrong = [k for k in SEQ_FIELDS if not matches(out[k], ref[k])]
     if not wrong:
         return True, "dx, dh0, dWx, dWh and db match reference BPTT on a random sequence."
     for kwargs, hint in _BPTT_MISTAKES:
         variant = _bptt_variant(dh, cache, **kwargs)
-        if all(_matches(out[k], variant[k]) for k in SEQ_FIELDS):
+        if all(matches(out[k], variant[k]) for k in SEQ_FIELDS):
             return False, f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong: {hint}"
     axes = {"dx": "(N, T, D)", "dh0": "(N, H)", "dWx": "(D, H)", "dWh": "(H, H)", "db": "(H,)"}
-    return _report({k: _diagnose(k, out[k], ref[k], [], axes[k]) for k in wrong}, len(SEQ_FIELDS))
+    return _report({k: diagnose(k, out[k], ref[k], [], axes=axes[k]) for k in wrong}, len(SEQ_FIELDS))
