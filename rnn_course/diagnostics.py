@@ -21,7 +21,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .validation import check_ndim
+from .validation import expect_ndim
 
 
 def hidden_grad_norms(
@@ -38,7 +38,7 @@ def hidden_grad_norms(
         loss_fn: maps the last hidden state ``(batch, hidden)`` to a scalar loss; the default
             is the sum of the last hidden state, whose gradient at step T is all ones.
     """
-    check_ndim("inputs", inputs, 3, ("batch", "time", "features"))
+    expect_ndim("inputs", inputs, 3, ("batch", "time", "features"))
     if not getattr(rnn, "batch_first", False) or rnn.num_layers != 1 or rnn.bidirectional:
         raise ValueError("hidden_grad_norms expects a one-layer, unidirectional module with batch_first=True")
     if inputs.shape[-1] != rnn.input_size:
@@ -84,7 +84,7 @@ def _one_sample(rnn: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
             raise ValueError("inputs: expected one sequence, (time, features) or (1, time, features), "
                              f"got shape {tuple(inputs.shape)}")
         inputs = inputs[0]
-    check_ndim("inputs", inputs, 2, ("time", "features"))
+    expect_ndim("inputs", inputs, 2, ("time", "features"))
     if inputs.shape[-1] != rnn.input_size:
         raise ValueError(f"inputs: expected {rnn.input_size} features, got {inputs.shape[-1]}")
     return inputs.detach().cpu().double()

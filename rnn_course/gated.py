@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from .validation import check_shape
+from .validation import expect_shape
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
@@ -156,9 +156,9 @@ class _ScratchRNN(nn.Module):
         if not isinstance(s, torch.Tensor):
             raise TypeError(f"{name}: expected a torch.Tensor, got {type(s).__name__}")
         if batched:
-            check_shape(name, s, (self.num_layers, batch, self.hidden_size), ("layers", "batch", "hidden"))
+            expect_shape(name, s, (self.num_layers, batch, self.hidden_size), ("layers", "batch", "hidden"))
         else:
-            check_shape(name, s, (self.num_layers, self.hidden_size), ("layers", "hidden"))
+            expect_shape(name, s, (self.num_layers, self.hidden_size), ("layers", "hidden"))
             s = s.unsqueeze(1)
         if s.dtype != p.dtype:
             raise TypeError(f"{name}: expected dtype {p.dtype} (the parameters' dtype), got {s.dtype}")

@@ -20,13 +20,13 @@ import torch.nn.functional as F
 
 from .device import get_device
 from .numpy_rnn import LOSSES, MODES, PARAM_NAMES
-from .validation import check_ndim, check_shape
+from .validation import expect_ndim, expect_shape
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     """Max relative error ``|a - b| / max(1e-8, |a| + |b|)`` over all entries (same shape)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    check_shape("b", b, a.shape)
+    expect_shape("b", b, a.shape)
     if a.size == 0:
         return 0.0
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
@@ -60,12 +60,12 @@ def numerical_gradient(f: Callable[[np.ndarray], np.ndarray | float], x: np.ndar
                 raise ValueError(f"f returned shape {pos.shape}: pass df (the upstream gradient) for array-valued f")
             grad[i] = (pos.item() - neg.item()) / (2 * h)
         else:
-            check_shape("df", df, pos.shape)
+            expect_shape("df", df, pos.shape)
             grad[i] = np.sum((pos - neg) * df) / (2 * h)
     return grad
 
 
-def check_gradients(params: dict[str, np.ndarray], loss_fn: Callable[[dict[str, np.ndarray]], float],
+def finite_difference_errors(params: dict[str, np.ndarray], loss_fn: Callable[[dict[str, np.ndarray]], float],
                     analytic_grads: dict[str, np.ndarray], h: float = 1e-5) -> dict[str, float]:
     """Relative error between ``analytic_grads[name]`` and finite differences of ``loss_fn(params)``
     with respect to ``params[name]``, for every name in ``analytic_grads``.
@@ -78,7 +78,7 @@ def check_gradients(params: dict[str, np.ndarray], loss_fn: Callable[[dict[str, 
     work = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     errors = {}
     for name, grad in analytic_grads.items():
-        check_shape(f"analytic_grads[{name!r}]", grad, work[name].shape)
+        expect_shape(f"analytic_grads[{name!r}]", grad, work[name].shape)
         numeric = numerical_gradient(lambda _: loss_fn(work), work[name], h=h)
         errors[name] = rel_error(grad, numeric)
     return errors
@@ -99,7 +99,7 @@ def autograd_gradients(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarr
         raise ValueError(f"params: expected keys {PARAM_NAMES}, missing {missing}")
     device = torch.device(device) if device is not None else get_device()
     device = torch.device("cpu") if device.type == "mps" else device
-    check_ndim("x", x, 3, ("batch", "time", "features"))
+    expect_ndim("x", x, 3, ("batch", "time", "features"))
     h0 = np.zeros((x.shape[0], params["Wh"].shape[0])) if h0 is None else h0
     leaf = lambda a: torch.tensor(np.asarray(a), dtype=torch.float64, device=device, requires_grad=True)  # noqa: E731
     t = {k: leaf(params[k]) for k in PARAM_NAMES}

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .validation import check_ndim, check_shape
+from .validation import expect_ndim, expect_shape
 
 StepCache = namedtuple("StepCache", "x h_prev h_next Wx Wh")
 StepGrads = namedtuple("StepGrads", "dx dh_prev dWx dWh db")
@@ -34,13 +34,13 @@ LOSSES = ("cross_entropy", "mse")
 def rnn_step_forward(x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
                      b: np.ndarray) -> tuple[np.ndarray, StepCache]:
     """One tanh step: x (N, D), h_prev (N, H), Wx (D, H), Wh (H, H), b (H,) -> h_next (N, H)."""
-    check_ndim("x", x, 2, ("batch", "features"))
-    check_ndim("Wx", Wx, 2, ("features", "hidden"))
+    expect_ndim("x", x, 2, ("batch", "features"))
+    expect_ndim("Wx", Wx, 2, ("features", "hidden"))
     N, D, H = x.shape[0], x.shape[1], Wx.shape[1]
-    check_shape("Wx", Wx, (D, H), ("features", "hidden"))
-    check_shape("h_prev", h_prev, (N, H), ("batch", "hidden"))
-    check_shape("Wh", Wh, (H, H), ("hidden", "hidden"))
-    check_shape("b", b, (H,), ("hidden",))
+    expect_shape("Wx", Wx, (D, H), ("features", "hidden"))
+    expect_shape("h_prev", h_prev, (N, H), ("batch", "hidden"))
+    expect_shape("Wh", Wh, (H, H), ("hidden", "hidden"))
+    expect_shape("b", b, (H,), ("hidden",))
     h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
     return h_next, StepCache(x, h_prev, h_next, Wx, Wh)
 
@@ -48,7 +48,7 @@ def rnn_step_forward(x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.n
 def rnn_step_backward(dh_next: np.ndarray, cache: StepCache) -> StepGrads:
     """Gradients of one step, given dL/dh_next (N, H): dx (N, D), dh_prev (N, H),
     dWx (D, H), dWh (H, H), db (H,)."""
-    check_shape("dh_next", dh_next, cache.h_next.shape, ("batch", "hidden"))
+    expect_shape("dh_next", dh_next, cache.h_next.shape, ("batch", "hidden"))
     da = dh_next * (1.0 - cache.h_next**2)  # tanh'(a) = 1 - tanh(a)^2, and h_next = tanh(a)
     return StepGrads(dx=da @ cache.Wx.T, dh_prev=da @ cache.Wh.T,
                      dWx=cache.x.T @ da, dWh=cache.h_prev.T @ da, db=da.sum(axis=0))
@@ -57,10 +57,10 @@ def rnn_step_backward(dh_next: np.ndarray, cache: StepCache) -> StepGrads:
 def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
                 b: np.ndarray) -> tuple[np.ndarray, list[StepCache]]:
     """Run the RNN over a sequence: x (N, T, D), h0 (N, H) -> h (N, T, H) and one cache per step."""
-    check_ndim("x", x, 3, ("batch", "time", "features"))
+    expect_ndim("x", x, 3, ("batch", "time", "features"))
     N, T, D = x.shape
-    check_shape("Wx", Wx, (D, None), ("features", "hidden"))
-    check_shape("h0", h0, (N, Wx.shape[1]), ("batch", "hidden"))
+    expect_shape("Wx", Wx, (D, None), ("features", "hidden"))
+    expect_shape("h0", h0, (N, Wx.shape[1]), ("batch", "hidden"))
     h = np.empty((N, T, Wx.shape[1]), dtype=np.result_type(x, h0, Wx, Wh, b))  # as each step computes it
     h_prev, cache = h0, []
     for t in range(T):
@@ -76,7 +76,7 @@ def rnn_backward(dh: np.ndarray, cache: list[StepCache]) -> RNNGrads:
     Returns dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,), and dh_total (N, T, H),
     the full dL/dh_t (from above plus from step t+1).
     """
-    check_ndim("dh", dh, 3, ("batch", "time", "hidden"))
+    expect_ndim("dh", dh, 3, ("batch", "time", "hidden"))
     if dh.shape[1] != len(cache):
         raise ValueError(f"dh: expected {len(cache)} time steps (one per cache entry), got {dh.shape[1]}")
     first = cache[0]
@@ -108,7 +108,7 @@ def _output_loss(scores: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, n
     """Loss summed over time steps, averaged over the batch N, and d loss / d scores."""
     N = scores.shape[0]
     if loss == "cross_entropy":
-        check_shape("y", y, scores.shape[:-1])
+        expect_shape("y", y, scores.shape[:-1])
         V, labels = scores.shape[-1], np.asarray(y)
         if labels.size and (not np.all(labels == np.round(labels)) or labels.min() < 0 or labels.max() >= V):
             raise ValueError(f"y: expected class indices, whole numbers in [0, {V}), got values from "
@@ -119,7 +119,7 @@ def _output_loss(scores: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, n
         value = -np.log(np.take_along_axis(p, yi, axis=-1)).sum() / N
         np.put_along_axis(p, yi, np.take_along_axis(p, yi, axis=-1) - 1.0, axis=-1)
         return float(value), p / N
-    check_shape("y", y, scores.shape)
+    expect_shape("y", y, scores.shape)
     diff = scores - y
     return float(0.5 * (diff**2).sum() / N), diff / N
 
@@ -140,10 +140,10 @@ def loss_and_grads(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, 
     if missing:
         raise ValueError(f"params: expected keys {PARAM_NAMES}, missing {missing}")
     Wx, Wh, b, Wy, by = (params[k] for k in PARAM_NAMES)
-    check_ndim("x", x, 3, ("batch", "time", "features"))
+    expect_ndim("x", x, 3, ("batch", "time", "features"))
     h0 = np.zeros((x.shape[0], Wh.shape[0])) if h0 is None else h0
-    check_shape("Wy", Wy, (Wh.shape[0], None), ("hidden", "outputs"))
-    check_shape("by", by, (Wy.shape[1],), ("outputs",))
+    expect_shape("Wy", Wy, (Wh.shape[0], None), ("hidden", "outputs"))
+    expect_shape("by", by, (Wy.shape[1],), ("outputs",))
     h, cache = rnn_forward(x, h0, Wx, Wh, b)
     top = h if mode == "many_to_many" else h[:, -1]  # the states that feed the output layer
     value, dscores = _output_loss(top @ Wy + by, y, loss)

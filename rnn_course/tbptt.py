@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from .device import get_device
 from .training import History, optimisation_step
-from .validation import check_ndim
+from .validation import expect_ndim
 
 State = Any  # None, a tensor (B layout of the module), or a tuple of tensors such as (h, c)
 IGNORE = -100  # target value of steps without an answer (cross_entropy's ignore_index)
@@ -70,7 +70,7 @@ def make_streams(series: torch.Tensor | np.ndarray, n_streams: int) -> torch.Ten
     series = torch.as_tensor(series)
     if series.ndim == 1:
         series = series[:, None]
-    check_ndim("series", series, 2, ("time", "features"))
+    expect_ndim("series", series, 2, ("time", "features"))
     n_streams = _check_k("n_streams", n_streams)
     if n_streams > series.shape[0]:
         raise ValueError(f"n_streams: expected at most {series.shape[0]} (the series length), got {n_streams}")
@@ -83,7 +83,7 @@ def chunk_sequence(x: torch.Tensor, y: torch.Tensor, k: int) -> Iterator[tuple[t
 
     ``x (B, T, F)``, ``y (B, T, ...)``; the last chunk is shorter when ``k`` does not divide T.
     """
-    check_ndim("x", x, 3, ("batch", "time", "features"))
+    expect_ndim("x", x, 3, ("batch", "time", "features"))
     k = _check_k("k", k)
     if tuple(y.shape[:2]) != tuple(x.shape[:2]):
         raise ValueError(f"y: expected shape (batch, time, ...) = ({x.shape[0]}, {x.shape[1]}, ...) "
@@ -107,7 +107,7 @@ class RecurrentModel(nn.Module):
         self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x: torch.Tensor, h: State = None) -> tuple[torch.Tensor, State]:
-        check_ndim("x", x, 3, ("batch", "time", "features"))
+        expect_ndim("x", x, 3, ("batch", "time", "features"))
         if x.shape[-1] != self.rnn.input_size:
             raise ValueError(f"x: expected {self.rnn.input_size} features, got {x.shape[-1]}")
         out, h = self.rnn(x, h)

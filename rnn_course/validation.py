@@ -16,7 +16,7 @@ def _fmt(shape: Sequence[Any]) -> str:
     return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def check_shape(name: str, x: Any, expected: Sequence[int | None], names: Sequence[str] | None = None) -> None:
+def expect_shape(name: str, x: Any, expected: Sequence[int | None], names: Sequence[str] | None = None) -> None:
     """Raise ``ValueError`` unless ``x.shape`` matches ``expected`` (``None`` = any size).
 
     ``names`` optionally labels the axes, e.g. ``("batch", "time", "features")``.
@@ -30,9 +30,9 @@ def check_shape(name: str, x: Any, expected: Sequence[int | None], names: Sequen
         raise ValueError(f"{name}: expected shape {label}{_fmt(expected)}, got {_fmt(shape)}")
 
 
-def check_ndim(name: str, x: Any, ndim: int, names: Sequence[str] | None = None) -> None:
+def expect_ndim(name: str, x: Any, ndim: int, names: Sequence[str] | None = None) -> None:
     """Raise ``ValueError`` unless ``x`` has ``ndim`` dimensions."""
-    check_shape(name, x, (None,) * ndim, names)
+    expect_shape(name, x, (None,) * ndim, names)
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -45,7 +45,7 @@ def _dtype_name(dtype: Any) -> str:
         return str(dtype)
 
 
-def check_dtype(name: str, x: Any, *allowed: Any) -> None:
+def expect_dtype(name: str, x: Any, *allowed: Any) -> None:
     """Raise ``TypeError`` unless ``x.dtype`` is one of ``allowed`` (torch or NumPy dtypes)."""
     dtype = getattr(x, "dtype", None)
     if dtype is None or not any(dtype == a for a in allowed):
@@ -53,7 +53,7 @@ def check_dtype(name: str, x: Any, *allowed: Any) -> None:
         raise TypeError(f"{name}: expected dtype {want}, got {dtype}")
 
 
-def check_same_device(**tensors: torch.Tensor) -> None:
+def expect_same_device(**tensors: torch.Tensor) -> None:
     """Raise ``RuntimeError`` if the given tensors live on different devices."""
     devices = {k: t.device for k, t in tensors.items() if isinstance(t, torch.Tensor)}
     if len(set(devices.values())) > 1:

@@ -1,4 +1,4 @@
-"""Gradient-checking tools: rel_error, finite differences, check_gradients, and the
+"""Gradient-checking tools: rel_error, finite differences, finite_difference_errors, and the
 NumPy RNN's gradients against torch.autograd on the same weights."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnn_course.gradcheck import (
-    autograd_gradients, check_gradients, compare_gradients, numerical_gradient, rel_error,
+    autograd_gradients, finite_difference_errors, compare_gradients, numerical_gradient, rel_error,
 )
 from rnn_course.numpy_rnn import init_params, loss_and_grads
 
@@ -48,15 +48,15 @@ def test_check_gradients_accepts_right_and_flags_wrong(rng):
     original = {k: v.copy() for k, v in params.items()}
     loss_fn = lambda p: float(np.sum(p["w"] ** 2) + np.sum(np.tanh(p["v"])))  # noqa: E731
     good = {"w": 2 * params["w"], "v": 1 - np.tanh(params["v"]) ** 2}
-    errors = check_gradients(params, loss_fn, good)
+    errors = finite_difference_errors(params, loss_fn, good)
     assert max(errors.values()) < 1e-8
-    bad = check_gradients(params, loss_fn, {"w": params["w"]})
+    bad = finite_difference_errors(params, loss_fn, {"w": params["w"]})
     assert bad["w"] > 0.1
     assert all(np.array_equal(params[k], original[k]) for k in params)  # params untouched
     with pytest.raises(KeyError, match="params lacks"):
-        check_gradients(params, loss_fn, {"u": np.zeros(1)})
+        finite_difference_errors(params, loss_fn, {"u": np.zeros(1)})
     with pytest.raises(ValueError, match=r"analytic_grads\['w'\]: expected shape \(4,\), got \(2,\)"):
-        check_gradients(params, loss_fn, {"w": np.zeros(2)})
+        finite_difference_errors(params, loss_fn, {"w": np.zeros(2)})
 
 
 @pytest.mark.parametrize("mode", ["many_to_many", "many_to_one"])

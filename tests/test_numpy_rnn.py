@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rnn_course import numpy_rnn
-from rnn_course.gradcheck import check_gradients, numerical_gradient, rel_error
+from rnn_course.gradcheck import finite_difference_errors, numerical_gradient, rel_error
 from rnn_course.numpy_rnn import (
     StepGrads, from_torch_rnn, init_params, loss_and_grads, rnn_backward, rnn_forward,
     rnn_step_backward, rnn_step_forward, to_torch_rnn,
@@ -35,7 +35,7 @@ def problem(rng, N, T, D=3, H=5, V=4, scale=None):
 def gradient_errors(params, x, h0, y, mode, loss):
     _, grads = loss_and_grads(params, x, y, h0, mode=mode, loss=loss)
     loss_fn = lambda p: loss_and_grads(p, p["x"], y, p["h0"], mode=mode, loss=loss)[0]  # noqa: E731
-    return check_gradients({**params, "x": x, "h0": h0}, loss_fn, grads)
+    return finite_difference_errors({**params, "x": x, "h0": h0}, loss_fn, grads)
 
 
 def test_step_forward_formula_and_cache(rng):
