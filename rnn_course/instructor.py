@@ -2,8 +2,8 @@
 
 Subcommands:
     clean NOTEBOOK...                 strip outputs, execution counts and run metadata before
-                                      committing, keeping the outputs of cells marked
-                                      ``# NBVAL_CHECK_OUTPUT`` (nbval compares against them).
+                                      committing, keeping the outputs of cells tagged
+                                      ``nbval-check-output`` (nbval compares against them).
     student NOTEBOOK... --out DIR     write student notebooks: solutions removed, solution code
                                       replaced by ``NotImplementedError`` stubs, checks kept.
     grade SUBMISSION... [--out CSV]   execute submitted notebooks and tabulate their check lines.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"  # nbval compares these cells' outputs
 SOLUTION_TAG = "solution"
 HIDDEN_TAG = "remove-cell"
 BEGIN_MARK = "# BEGIN SOLUTION"
@@ -57,7 +57,7 @@ class InstructorError(ValueError):
 
 
 def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Remove outputs except on ``# NBVAL_CHECK_OUTPUT`` cells; renumber execution counts.
+    """Remove outputs except on cells tagged ``nbval-check-output``; renumber execution counts.
 
     Checked cells keep their outputs and get execution counts 1, 2, ... (nbval refuses a
     reference cell that has outputs but no execution count); all other counts are cleared.
@@ -67,7 +67,7 @@ def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
-        if CHECK_MARK in cell.source:
+        if CHECK_TAG in cell.metadata.get("tags", []):
             checked += 1
             cell.execution_count = checked
             for out in cell.outputs:

@@ -120,7 +120,8 @@ def student() -> nbformat.NotebookNode:
 
 
 def test_clean_keeps_only_checked_outputs():
-    nb = new_notebook(cells=[_code("print(1)", output="1\n"), _code("# NBVAL_CHECK_OUTPUT\nprint(2)", output="2\n")])
+    nb = new_notebook(cells=[_code("print(1)", output="1\n"), _code("print(2)", output="2\n")])
+    nb.cells[1].metadata["tags"] = ["nbval-check-output"]
     clean_notebook(nb)
     assert nb.cells[0].outputs == [] and nb.cells[0].execution_count is None
     # nbval needs an execution count on a reference cell that has outputs

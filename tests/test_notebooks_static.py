@@ -5,7 +5,7 @@ checked as soon as they appear): kernelspec ``python3``; the first code cell is 
 cell with the repository URL from ``_config.yml``; no ``tqdm.auto``/``tqdm.notebook``; listed
 in ``_toc.yml``; at least 4 ``{exercise}`` blocks, each with a label and a matching
 ``{solution-start}`` whose code cells are tagged ``solution``; at least one hidden
-(``remove-cell``) assertion cell; outputs stripped except ``# NBVAL_CHECK_OUTPUT`` cells.
+(``remove-cell``) assertion cell; outputs stripped except cells tagged ``nbval-check-output``.
 
 Each rule is a function returning a list of problems; the last section shows, on small
 synthetic notebooks, that each rule catches what it is meant to catch.
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 NOTEBOOKS = sorted(p for p in CHAPTERS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 PAGES = sorted(p for p in CHAPTERS.rglob("*.md") if ".ipynb_checkpoints" not in p.parts)
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"
 MIN_EXERCISES = 4
 
 
@@ -195,12 +195,12 @@ def output_problems(nb) -> list[str]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        keep = CHECK_MARK in cell.source
+        keep = CHECK_TAG in _tags(cell)
         if cell.outputs and not keep:
             problems.append(f"cell {i} has outputs: strip them with "
                             "`python -m rnn_course.instructor clean <notebook>`")
         if keep and not cell.outputs:
-            problems.append(f"cell {i} is marked {CHECK_MARK} but has no stored output for nbval to compare")
+            problems.append(f"cell {i} is tagged {CHECK_TAG} but has no stored output for nbval to compare")
         if cell.execution_count is not None and not keep:
             problems.append(f"cell {i} has an execution count: run the instructor clean command")
     return problems
@@ -299,9 +299,10 @@ def _good_notebook(n_exercises: int = 4):
         code(COLAB_CELL.format(url="https://github.com/o/r")),
         code("from rnn_course import get_device, seed_everything\ndevice = get_device(verbose=True)\n"
              "seed_everything(0)"),
-        code("# NBVAL_CHECK_OUTPUT\nprint((2, 3))", outputs=[nbformat.v4.new_output("stream", text="(2, 3)\n")]),
+        code("print((2, 3))", outputs=[nbformat.v4.new_output("stream", text="(2, 3)\n")]),
         code("assert 1 + 1 == 2"),
     ]
+    nb.cells[3].metadata["tags"] = [CHECK_TAG]
     nb.cells[-1].metadata["tags"] = ["remove-cell"]
     for k in range(n_exercises):
         solution = code("def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION")
@@ -410,7 +411,7 @@ def test_demo_outputs_not_stripped():
     assert "cell 2 has an execution count" in problems[1]
     nb = _good_notebook()
     nb.cells[3].outputs = []
-    assert output_problems(nb) == ["cell 3 is marked # NBVAL_CHECK_OUTPUT but has no stored output for nbval to compare"]
+    assert output_problems(nb) == ["cell 3 is tagged nbval-check-output but has no stored output for nbval to compare"]
 
 
 def test_demo_toc_membership_and_parsing(tmp_path):
