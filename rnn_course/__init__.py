@@ -15,6 +15,8 @@ Modules (one idea each):
 - ``diagnostics``  gradient norms through time, Jacobian products, spectral radius
 - ``init``         spectral-radius scaling, orthogonal and identity (IRNN) initialisation
 - ``gated``        LSTM and GRU cells and layers from scratch, in PyTorch's parameter layout
+- ``bootstrap``    confidence intervals that resample patients (groups), paired differences
+- ``splits``       assert_disjoint(): the proof that no patient is on two sides of a split
 - ``checks``       exercise checks (one module per chapter)
 - ``instructor``   the instructor command line: student notebooks and grading
 """
