@@ -247,14 +247,26 @@ def _seconds(value: float | None) -> str:
     return "not measured" if value is None else f"{value:.0f} s"
 
 
-def _machine_sentence(record: dict[str, Any]) -> str:
+def _machine(record: dict[str, Any]) -> str:
     memory = f", {record['memory_gib']:g} GiB of memory" if record.get("memory_gib") else ""
-    device = record.get("device") or "unknown"
+    device = record.get("device") or "an unknown device"
     device_text = "the CPU (no GPU was available)" if device == "cpu" else device
     torch = f", PyTorch {record['torch']}" if record.get("torch") else ""
     return (f"{record['cpu']} with {record['cores']} cores{memory}, {record['system']}, "
-            f"Python {record['python']}{torch}; the notebooks ran on {device_text}, "
-            f"on {record['date']}")
+            f"Python {record['python']}{torch}; the notebooks ran on {device_text}")
+
+
+def _machine_sentences(records: list[dict[str, Any]]) -> list[str]:
+    """One sentence per machine the numbers come from, with the dates of the runs."""
+    dates: dict[str, list[str]] = {}
+    for record in records:
+        dates.setdefault(_machine(record), []).append(record["date"])
+    out = []
+    for machine, when in dates.items():
+        first, last = min(when), max(when)
+        span = first if first == last else f"between {first} and {last}"
+        out.append(f"Measured on {machine}; run {span}.")
+    return out
 
 
 def make_table(docname: str, env: Any) -> list[nodes.Node]:
@@ -293,9 +305,8 @@ def make_table(docname: str, env: Any) -> list[nodes.Node]:
     for text in ("", "All labs", f"{total_wall:.0f} s", f"{total_cpu:.0f} s" if all_cpu else "", ""):
         row += nodes.entry("", _paragraph(nodes.strong(text=text)) if text else _paragraph())
     body += row
-    machines = list(dict.fromkeys(_machine_sentence(r) for r in records.values()))
     loads = [r["load_avg"] for r in records.values() if r.get("load_avg") is not None]
-    notes = [_paragraph("Measured on " + "; and on ".join(machines) + ".")]
+    notes = [_paragraph(sentence) for sentence in _machine_sentences(list(records.values()))]
     if loads:
         notes.append(_paragraph(
             f"While the notebooks ran, the machine's load average was between {min(loads):.1f} and "
