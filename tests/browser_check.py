@@ -60,6 +60,18 @@ def find_chromium() -> tuple[str, str] | None:
     return (browser, driver) if browser and driver else None
 
 
+def require_chromium() -> None:
+    """In a test: skip it (with the install command) when Chromium is missing; fail it in CI."""
+    import os
+
+    import pytest
+
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run should have installed chromium and chromium-driver")
+        pytest.skip(INSTALL_HINT)
+
+
 @contextmanager
 def open_browser() -> Iterator[object]:
     """A headless Chromium with the network off and console and network logs recorded."""

@@ -32,16 +32,9 @@ HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 
-def need_chromium() -> None:
-    if browser_check.find_chromium() is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing in CI: .ci/run should have installed chromium and chromium-driver")
-        pytest.skip(browser_check.INSTALL_HINT)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    need_chromium()
+    browser_check.require_chromium()
     with browser_check.open_browser() as driver:
         yield driver
 
@@ -64,7 +57,7 @@ def _source_has_math(page: str) -> bool:
 @pytest.mark.built_html
 def test_every_page_in_a_browser():
     assert HTML.is_dir(), "no _build/html: build the book first (jupyter-book build . -W --keep-going)"
-    need_chromium()
+    browser_check.require_chromium()
     pages = toc_files(ROOT / "_toc.yml")
     start = time.perf_counter()
     reports = browser_check.check_site(HTML, pages, screenshot_dir=SCREENSHOTS)

@@ -213,8 +213,7 @@ def test_search_index_holds_japanese_words(book):
 
 @pytest.fixture(scope="module")
 def browser():
-    if browser_check.find_chromium() is None:
-        pytest.skip(browser_check.INSTALL_HINT)
+    browser_check.require_chromium()
     with browser_check.open_browser() as driver:
         yield driver
 
