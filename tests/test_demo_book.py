@@ -227,6 +227,10 @@ def test_demo_book_passes_the_browser_check_and_long_lines_fit(book, browser):
         assert report.problems == [], (page, report.problems)
         if page != "intro" and page != "chapters/run_times":
             assert report.math > 0, page
+    browser.get((out / "chapters" / "01_demo" / "demo_lab.html").as_uri())
+    code_cells = browser.execute_script("return document.querySelectorAll('.cell_input div.highlight').length")
+    buttons = browser.execute_script("return document.querySelectorAll('.cell_input button.copybtn').length")
+    assert code_cells >= 3 and buttons == code_cells  # a copy button on every code cell
 
 
 def test_the_search_splits_queries_as_the_index_does(book, browser):
