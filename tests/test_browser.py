@@ -193,3 +193,16 @@ def test_demo_screenshot_is_saved(browser, demo, tmp_path):
     page = demo_page(demo, "shot.html", GOOD, '<script defer src="MATHJAX"></script>')
     report = browser_check.check_page(browser, demo, page, screenshot=tmp_path / "shots" / "shot.png")
     assert report.screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_which_sources_have_math(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    (tmp_path / "a.md").write_text("The state $h_t$ is a vector.\n")
+    (tmp_path / "b.md").write_text("Costs `$5` in code and\n```python\nprice = '$5 $6'\n```\nno math.\n")
+    (tmp_path / "c.md").write_text("$$\nx = 1\n$$ (eq-c)\n")
+    cells = [{"cell_type": "code", "source": ["plt.xlabel(r'$t$')"]},
+             {"cell_type": "markdown", "source": ["No math here."]}]
+    (tmp_path / "d.ipynb").write_text(json.dumps({"cells": cells}))
+    cells.append({"cell_type": "markdown", "source": ["The gate $f_t$."]})
+    (tmp_path / "e.ipynb").write_text(json.dumps({"cells": cells}))
+    assert [_source_has_math(p) for p in "abcde"] == [True, False, True, False, True]
