@@ -245,3 +245,20 @@ def test_removing_mathjax_from_the_build_is_caught(book, browser, tmp_path):
     problems = browser_check.check_page(browser, broken, broken / "chapters" / "01_demo" / "index.html").problems
     assert any(p.startswith("unrendered math:") for p in problems), problems
     assert any("console error" in p and "tex-chtml.js" in p for p in problems), problems
+
+
+def test_each_script_is_on_a_page_once(book):
+    # sphinx-thebe registers its inline configuration twice; a `const` declared twice is a
+    # JavaScript error on every page (the browser check fails on it), so _ext drops the copy
+    for page in ("intro", "chapters/01_demo/demo_lab"):
+        scripts = re.findall(r"<script[^>]*>.*?</script>", html(book, page), flags=re.DOTALL)
+        inline = [s for s in scripts if "src=" not in s.split(">")[0]]
+        assert len(inline) == len(set(inline)), [s for s in inline if inline.count(s) > 1][:1]
+        assert html(book, page).count("const THEBE_JS_URL") <= 1
+
+
+def test_japanese_is_indexed_by_character_pairs():
+    assert split_bilingual("the hidden state (隠れ状態) of an LSTM層") == [
+        "the", "hidden", "state", "隠れ", "れ状", "状態", "of", "an", "LSTM", "層"]
+    assert split_bilingual("勾配・消失") == ["勾配", "消失"]  # the middle dot separates words
+    assert split_bilingual("x") == ["x"] and split_bilingual("") == []
