@@ -262,3 +262,21 @@ def test_japanese_is_indexed_by_character_pairs():
         "the", "hidden", "state", "隠れ", "れ状", "状態", "of", "an", "LSTM", "層"]
     assert split_bilingual("勾配・消失") == ["勾配", "消失"]  # the middle dot separates words
     assert split_bilingual("x") == ["x"] and split_bilingual("") == []
+
+
+def test_run_times_page_updates_itself_when_a_lab_changes(book):
+    """An incremental build after a lab changed runs it again and rewrites the run-times page,
+    although the page's own source did not change. (Last in this file: it changes the book.)"""
+    out = book / "_build" / "html"
+    before = json.loads((out / "run_times.json").read_text(encoding="utf-8"))["notebooks"]["chapters/01_demo/demo_lab"]
+    lab = book / "chapters" / "01_demo" / "demo_lab.ipynb"
+    notebook = json.loads(lab.read_text(encoding="utf-8"))
+    notebook["cells"].append(_cell("code", "import time\n\ntime.sleep(1.5)"))
+    lab.write_text(json.dumps(notebook), encoding="utf-8")
+    result = build(book)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "Executing notebook" in result.stdout and "chapters/run_times" in result.stdout
+    after = json.loads((out / "run_times.json").read_text(encoding="utf-8"))["notebooks"]["chapters/01_demo/demo_lab"]
+    assert after["wall_s"] > 1.5 and after["wall_s"] != before["wall_s"]
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html(book, "chapters/run_times")))
+    assert f"Lab: the demo {after['wall_s']:.0f} s {after['cpu_s']:.0f} s" in page
