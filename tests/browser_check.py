@@ -260,10 +260,11 @@ def check_page(driver, html_dir: Path, page_path: Path, screenshot: Path | None 
     report.problems = list(dict.fromkeys(problems))
     if screenshot is not None:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
-        height = min(int(facts["height"]), 30000)
+        height = int(facts["height"])
+        scale = min(1.0, 16000 / height)  # at most 16000 px tall: long labs are shrunk a little
         shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": WINDOW[0], "height": height, "scale": 1 if height < 12000 else 0.5}})
+            "clip": {"x": 0, "y": 0, "width": WINDOW[0], "height": height, "scale": scale}})
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         report.screenshot = screenshot
     report.seconds = time.perf_counter() - start
