@@ -7,16 +7,26 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: book test unit notebooks build-check html-check clean
+# The browser tests need Debian's chromium and chromium-driver; without them they are skipped.
+CHROMIUM_NOTE = command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	echo "NOTE: headless Chromium is not installed, so the browser tests are skipped. Install it with: sudo apt-get install -y chromium chromium-driver fonts-ipafont-gothic"
+
+.PHONY: book test browser clean
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W --keep-going
-	@echo "Open _build/html/index.html"
+	@echo "Open _build/html/index.html (it works offline); run times: _build/html/chapters/run_times.html"
 
 test: $(STAMP)
+	@$(CHROMIUM_NOTE)
 	$(BIN)/python -m pytest tests -m "not built_html" -q
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile chapters -q
 	$(BIN)/jupyter-book build . -W --keep-going
-	$(BIN)/python -m pytest tests -m built_html -q
+	$(BIN)/python -m pytest tests -m built_html -q -rs
+	@$(CHROMIUM_NOTE)
+
+# Open every page of the built book in headless Chromium, list problems, save screenshots.
+browser: $(STAMP)
+	$(BIN)/python tests/browser_check.py _build/html
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -8,6 +8,13 @@ was expected and what arrived. Nothing here calls ``plt.show()``: the notebook d
 - ``plot_history(history)`` / ``plot_grad_norm(history)``  curves from ``training.History``
 - ``draw_unrolled_rnn(n_steps)``  the folded RNN and the same network unrolled in time
 - ``draw_task_shapes()``  one-to-many, many-to-one, many-to-many (aligned and unaligned)
+
+Importing this module sets one style for every figure of the course (``use_course_style``):
+the colour-blind-safe palette of Okabe and Ito (2008, *Color Universal Design*) as the colour
+cycle, so ``"C0"``, ``"C1"``, ... and every default colour come from it; light grid lines
+behind the data; no top and right frame lines; the same font sizes everywhere. Distinct
+colours stay distinct for readers with red-green (protan, deutan) and blue-yellow (tritan)
+colour vision deficiency (``tests/test_plots.py`` checks this with simulated vision).
 """
 from __future__ import annotations
 
@@ -15,15 +22,61 @@ from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
 from .validation import as_float_array
 
-# One colour per kind of node and per shared weight matrix, used by both diagrams.
-NODE_COLORS = {"x": "#dbe9f6", "h": "#fde2c4", "y": "#d9f0d3"}
-WEIGHT_COLORS = {"W_xh": "#1f77b4", "W_hh": "#d95f02", "W_hy": "#2ca02c"}
+# Okabe & Ito's palette, in the order of the colour cycle (C0 blue, C1 orange, ...). Their
+# yellow (#F0E442) is left out: too pale for a line on white.
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "bluish green": "#009E73",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+    "sky blue": "#56B4E9",
+}
+HIGHLIGHT = PALETTE["vermillion"]  # markers and warnings drawn on top of the data
+
+# One style for every figure, applied on import (and again by use_course_style()).
+COURSE_STYLE: dict[str, Any] = {
+    "axes.prop_cycle": cycler(color=list(PALETTE.values())),
+    "image.cmap": "viridis",  # perceptually uniform and readable with colour vision deficiency
+    "figure.figsize": (6.4, 3.6),
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "figure.facecolor": "white",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.framealpha": 0.85,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "0.88",
+    "grid.linewidth": 0.6,
+    "lines.linewidth": 1.5,
+}
+
+
+def use_course_style() -> None:
+    """Apply the course's figure style (``COURSE_STYLE``) to every figure drawn from now on."""
+    plt.rcParams.update(COURSE_STYLE)
+
+
+use_course_style()
+
+# One colour per kind of node and per shared weight matrix, used by both diagrams: light tints
+# of sky blue, orange and bluish green for inputs, hidden states and outputs.
+NODE_COLORS = {"x": "#abdaf4", "h": "#f2cf80", "y": "#80ceb9"}
+WEIGHT_COLORS = {"W_xh": PALETTE["blue"], "W_hh": PALETTE["vermillion"], "W_hy": PALETTE["bluish green"]}
 _WEIGHT_TEX = {"W_xh": r"$W_{xh}$", "W_hh": r"$W_{hh}$", "W_hy": r"$W_{hy}$"}
 MAX_UNROLL = 8
 
@@ -80,12 +133,12 @@ def plot_signal(signal: Any, fs: float, *, beats: Any = None, symbols: Sequence[
                              f"the record's beat positions and keep only those inside the strip.")
         top = x[b, 0]
         span = np.nanmax(x[:, 0]) - np.nanmin(x[:, 0]) or 1.0
-        ax.plot(b / fs, top + 0.08 * span, "v", color="crimson", ms=6, label="annotated beat")
+        ax.plot(b / fs, top + 0.08 * span, "v", color=HIGHLIGHT, ms=6, label="annotated beat")
         if symbols is not None:
             if len(symbols) != len(b):
                 raise ValueError(f"symbols: expected one symbol per beat ({len(b)}), got {len(symbols)}")
             for bi, yi, s in zip(b, top, symbols):
-                ax.text(bi / fs, yi + 0.2 * span, str(s), ha="center", va="bottom", fontsize=9, color="crimson")
+                ax.text(bi / fs, yi + 0.2 * span, str(s), ha="center", va="bottom", fontsize=9, color=HIGHLIGHT)
             ax.set_ylim(top=max(ax.get_ylim()[1], float(np.nanmax(top)) + 0.4 * span))
     elif symbols is not None:
         raise ValueError("symbols: given without beats; pass beats=<sample indices> as well")
@@ -132,7 +185,7 @@ def plot_history(history: Any, *, ax: Axes | None = None, log: bool = False) -> 
     if val_loss:
         ax.plot(epoch_end[: len(val_loss)], val_loss, "s-", color="C1", label="validation loss")
     if getattr(history, "diverged", False):
-        ax.set_title("training diverged (loss became NaN or inf)", color="crimson")
+        ax.set_title("training diverged (loss became NaN or inf)", color=HIGHLIGHT)
     ax.set_xlabel("optimisation step")
     ax.set_ylabel("loss")
     if log:
@@ -151,7 +204,7 @@ def plot_grad_norm(history: Any, *, ax: Axes | None = None, log: bool = True, cl
     ax = _new_axes(ax, (6, 3.5))
     ax.plot(np.arange(1, len(grad_norm) + 1), grad_norm, color="C2", lw=0.9, label="gradient norm")
     if clip is not None:
-        ax.axhline(clip, color="crimson", ls="--", lw=1, label=f"clipping threshold ({clip:g})")
+        ax.axhline(clip, color=HIGHLIGHT, ls="--", lw=1, label=f"clipping threshold ({clip:g})")
     ax.set_xlabel("optimisation step")
     ax.set_ylabel(r"$\|\nabla_\theta L\|_2$")
     if log:

@@ -11,7 +11,9 @@
   whose key was not found (``[]``);
 - an ``<img>`` points to a file that is not in the build, or a local link to a missing page;
 - a notebook page shows no figure from its executed outputs (every lab plots something);
-- the glossary or the bibliography page is missing or has no entries.
+- the glossary or the bibliography page is missing or has no entries;
+- a page loads a script, stylesheet or image from the network (a reader may have none:
+  MathJax and everything else needed to read the book is served by the site itself).
 
 The markers were read off a real Jupyter Book 1.0.4 / myst-nb 1.4 build of a small book
 with a notebook that raises (``allow_errors``), one that writes to stderr (``stderr_output:
@@ -140,6 +142,8 @@ def check_built_site(html_dir: Path | str, toc: Path | str | dict, source_dir: P
             problems.append(f"{page}: page from _toc.yml is missing in the build ({path} not found)")
             continue
         html = path.read_text(encoding="utf-8", errors="replace")
+        for url in re.findall(r'<(?:script|link|img)\b[^>]*?\b(?:src|href)="((?:https?:)?//[^"]+)"', html):
+            problems.append(f"{page}: loads {url} from the network")
         scanner = scan_page(path)
         problems += [f"{page}: {p}" for p in dict.fromkeys(scanner.problems)]
         if "<h1" not in html:
@@ -344,3 +348,13 @@ def test_demo_empty_glossary_and_bibliography(site):
 def test_demo_glossary_and_bibliography_not_in_the_toc(site):
     site["toc"].write_text("format: jb-book\nroot: intro\n")
     assert check(site) == ["_toc.yml has no glossary page", "_toc.yml has no bibliography page"]
+
+
+def test_demo_page_that_loads_from_the_network(site):
+    head = '<script defer="defer" src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
+    site["write"]("chapters/01_x/index", head + "<p>Math.</p>")
+    assert check(site) == ["chapters/01_x/index: loads https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js "
+                           "from the network"]
+    # links to online places (Colab, the repository) are fine: a reader follows them by choice
+    site["write"]("chapters/01_x/index", '<a href="https://colab.research.google.com/x">Colab</a>')
+    assert check(site) == []
