@@ -74,6 +74,7 @@ def exercise_check(fn: Callable[..., tuple[bool, str]]) -> Callable[..., CheckRe
         result._printed = True  # see CheckResult._ipython_display_
         return result
 
+    wrapper.is_exercise_check = True  # how the instructor tools recognise a check (not by its name)
     return wrapper
 
 
