@@ -20,7 +20,7 @@ from rnn_course.validation import as_float_array, expect_dtype, expect_ndim, exp
         (torch.tensor(1.0), ()),
     ],
 )
-def test_check_shape_accepts_matching_shapes(x, expected):
+def test_expect_shape_accepts_matching_shapes(x, expected):
     expect_shape("x", x, expected)
 
 
@@ -61,7 +61,7 @@ def test_check_ndim():
 
 
 # ------------------------------------------------------------------ expect_dtype
-def test_check_dtype_accepts_any_allowed_dtype():
+def test_expect_dtype_accepts_any_allowed_dtype():
     expect_dtype("x", torch.zeros(2), torch.float32)
     expect_dtype("x", torch.zeros(2, dtype=torch.float64), torch.float32, torch.float64)
     expect_dtype("x", np.zeros(2), np.float64)
@@ -88,7 +88,7 @@ def test_check_dtype_numpy_and_missing_dtype():
 
 
 # ------------------------------------------------------------------ expect_same_device
-def test_check_same_device_accepts_one_device_and_ignores_non_tensors():
+def test_expect_same_device_accepts_one_device_and_ignores_non_tensors():
     expect_same_device(x=torch.zeros(2), h=torch.zeros(3), n=5, arr=np.zeros(2))
     expect_same_device()
 
