@@ -16,6 +16,18 @@ def stub(*args, **kwargs):
     raise NotImplementedError("write your answer here")
 
 
+def assert_hint(check, fn, hint, capsys) -> None:
+    """``check(fn)`` fails, names the mistake, and prints one ❌ line instead of raising."""
+    result = check(fn)
+    assert not result and hint in result.message, result.message
+    assert capsys.readouterr().out.startswith(f"❌ {check.__name__}:")
+
+
+@pytest.mark.parametrize("check", ["check_rnn_step", "check_count_rnn_params", "check_jordan_step"])
+def test_stubs_fail_without_raising(check):
+    assert "not implemented yet" in globals()[check](stub).message
+
+
 # ----------------------------------------------------------------------------- rnn_step
 def test_reference_step_is_one_step_of_nn_rnn():
     c = _rnn_step_case(0)
@@ -52,13 +64,10 @@ def test_rnn_step_reference_passes(capsys):
     (lambda x, h, Wi, Wh, bi, bh: "h", "should be an array or tensor"),
 ])
 def test_rnn_step_mistakes_get_specific_hints(fn, hint, capsys):
-    result = check_rnn_step(fn)
-    assert not result and hint in result.message, result.message
-    assert capsys.readouterr().out.startswith("❌ check_rnn_step:")
+    assert_hint(check_rnn_step, fn, hint, capsys)
 
 
-def test_rnn_step_stub_and_crash_fail_without_raising():
-    assert "not implemented yet" in check_rnn_step(stub).message
+def test_rnn_step_crash_fails_without_raising():
     result = check_rnn_step(lambda *a: 1 / 0)
     assert not result and "ZeroDivisionError" in result.message
 
@@ -108,13 +117,10 @@ def slip(**kwargs):
     (lambda I, H, num_layers=1, bidirectional=False: counted(I, H, num_layers, bidirectional) + 0.5, "whole number"),
 ])
 def test_count_mistakes_get_specific_hints(fn, hint, capsys):
-    result = check_count_rnn_params(fn)
-    assert not result and hint in result.message, result.message
-    assert capsys.readouterr().out.startswith("❌ check_count_rnn_params:")
+    assert_hint(check_count_rnn_params, fn, hint, capsys)
 
 
-def test_count_stub_and_bad_signature_fail_without_raising():
-    assert "not implemented yet" in check_count_rnn_params(stub).message
+def test_count_bad_signature_fails_without_raising():
     result = check_count_rnn_params(lambda I, H: I * H)  # no num_layers/bidirectional arguments
     assert not result and "TypeError" in result.message
 
@@ -151,10 +157,4 @@ def test_jordan_reference_passes(capsys):
      "PyTorch stores weights as (out, in)"),
 ])
 def test_jordan_mistakes_get_specific_hints(fn, hint, capsys):
-    result = check_jordan_step(fn)
-    assert not result and hint in result.message, result.message
-    assert capsys.readouterr().out.startswith("❌ check_jordan_step:")
-
-
-def test_jordan_stub_fails_without_raising():
-    assert "not implemented yet" in check_jordan_step(stub).message
+    assert_hint(check_jordan_step, fn, hint, capsys)
