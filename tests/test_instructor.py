@@ -385,16 +385,18 @@ def test_grading_reference_student_partial_colab_and_broken(tmp_path, student, c
     assert "WARNING" not in out + err and "TCP" not in out + err and "Traceback" not in out + err
 
 
-def test_a_cell_that_runs_too_long_is_stopped_and_the_rest_runs(tmp_path):
-    nb = new_notebook(cells=[
-        _code("from rnn_course.checks import CheckResult"),
-        _code("import time\ntime.sleep(600)"),
-        _code("print(CheckResult('check_after', True, 'ran after the slow cell'))"),
-    ])
-    nbformat.write(nb, tmp_path / "slow.ipynb")
-    table = grade_notebooks([tmp_path / "slow.ipynb"], timeout=5)
-    assert table.loc["slow.ipynb", "check_after"] == 1
-    assert table.loc["slow.ipynb", "error"] == "cell 1 ran longer than 5 s and was stopped"
+def test_a_slow_cell_is_stopped_and_a_dead_kernel_is_reported(tmp_path):
+    print_check = "print('✅ check_{}: passed — ran')"
+    slow = new_notebook(cells=[_code("import time\ntime.sleep(600)"), _code(print_check.format("after"))])
+    dies = new_notebook(cells=[_code(print_check.format("before")), _code("import os\nos._exit(1)"),
+                               _code(print_check.format("after"))])
+    nbformat.write(slow, tmp_path / "slow.ipynb")
+    nbformat.write(dies, tmp_path / "dies.ipynb")
+    table = grade_notebooks([tmp_path / "slow.ipynb", tmp_path / "dies.ipynb"], timeout=5, jobs=2)
+    assert table.loc["slow.ipynb", "check_after"] == 1  # the run went on after the slow cell
+    assert table.loc["slow.ipynb", "error"] == "cell 0 ran longer than 5 s and was stopped"
+    assert table.loc["dies.ipynb", ["check_before", "check_after"]].tolist() == [1, 0]
+    assert table.loc["dies.ipynb", "error"].startswith("the kernel died")
 
 
 def test_grade_table_labels_repeated_names_by_folder(monkeypatch, tmp_path):

@@ -99,7 +99,9 @@ async def _execute(path: Path, timeout: int) -> Graded:
     try:
         nb = read_submission(path)
     except Exception as e:  # not a notebook: say so in its row, grade the others
-        graded.error = f"not a readable notebook ({_first_line(e)})"
+        json_error = isinstance(e, ValueError) and "JSON" in f"{type(e).__name__} {e}"
+        graded.error = ("not a readable notebook (truncated, or not JSON)" if json_error
+                        else f"not a readable notebook ({_first_line(e)})")
         return graded
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, skip_cells_with_tag="", log=_QUIET,
@@ -107,9 +109,8 @@ async def _execute(path: Path, timeout: int) -> Graded:
     try:  # the kernel's own log lines (e.g. about its TCP transport) are not the grader's output
         await client.async_execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except DeadKernelError:
-        ran = sum(bool(c.get("outputs")) for c in nb.cells if c.cell_type == "code")
-        graded.notes.append(f"the kernel died after about {ran} cells with output (out of memory, or the "
-                            "notebook ended its own process); checks that ran before count")
+        graded.notes.append("the kernel died (out of memory, or the notebook ended its own process); "
+                            "the checks that ran before count")
     except Exception as e:  # the kernel could not start, or nbclient failed
         graded.error = f"could not run: {_first_line(e)}"
         return graded
@@ -187,7 +188,8 @@ def grade_notebooks(paths: list[Path], *, timeout: int = 600, expected: list[str
 
 def grade_command(submissions: list[Path], *, expected_from: Path | None, out: Path | None,
                   executed: Path | None, timeout: int, jobs: int) -> int:
-    """What ``rnn-course grade`` does: grade, print the table (and a CSV), exit status 0."""
+    """What ``rnn-course grade`` does: grade, print the table and each notebook's error or
+    notes below it, write the CSV (with an ``error`` column); exit status 0."""
     import pandas as pd
 
     expected = expected_checks(nbformat.read(expected_from, as_version=4)) if expected_from else None
@@ -195,7 +197,10 @@ def grade_command(submissions: list[Path], *, expected_from: Path | None, out: P
     results = grade_submissions(submissions, timeout=timeout, jobs=jobs, progress=True, executed_dir=executed)
     table = grade_table(results, expected)
     with pd.option_context("display.max_columns", None, "display.width", 250):
-        print(table.to_string(max_colwidth=80))
+        print(table.drop(columns="error").to_string())
+    for name, error in table["error"].items():
+        if error:
+            print(f"{name}: {error}")
     print(f"graded {len(submissions)} notebook(s) in {time.perf_counter() - start:.0f} s, {jobs} at a time")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -212,7 +212,7 @@ def write_student_notebooks(paths: list[Path], out_dir: Path) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
         nbformat.write(student, target)
-        print(f"{path} -> {target}: {len(report.stubbed)} solution cell(s) stubbed, "
-              f"{report.removed_markdown} solution markdown cell(s) and "
-              f"{report.removed_hidden} hidden exercise assertion(s) removed")
+        print(f"{path} -> {target}: {len(report.stubbed)} solution cell(s) stubbed; "
+              f"{report.removed_markdown} solution markdown cell(s) and {report.removed_hidden} hidden "
+              f"assertion(s) removed; {len(parse(student).checks)} exercise check(s) kept")
     return 0
