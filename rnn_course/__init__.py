@@ -5,20 +5,20 @@ Modules (one idea each):
 
 - ``device``       get_device() (cuda → mps → cpu, $RNN_COURSE_DEVICE), seed_everything()
 - ``validation``   shape/dtype/device checks whose errors say expected vs received
-- ``data``         verified PhysioNet download cache and loaders (MIT-BIH, Challenge 2012)
+- ``data``         verified PhysioNet download cache (on pooch) and loaders (MIT-BIH, Challenge 2012)
 - ``training``     fit(): the shared training loop (tqdm, loss and gradient-norm history, clipping)
 - ``plots``        figures: signals, training curves, the unrolled RNN diagram
 - ``numpy_rnn``    a NumPy RNN with a hand-written forward and backward pass (BPTT)
 - ``gradcheck``    finite-difference and autograd gradient checks
 - ``tbptt``        truncated BPTT: streams, chunks, detach_state, train_tbptt, truncated vs full gradients
-- ``tasks``        seeded synthetic long-range tasks with their chance levels
+- ``tasks``        seeded synthetic long-range tasks (adding problem, delayed recall and cue stream), chance levels
 - ``diagnostics``  gradient norms through time, Jacobian products, spectral radius
 - ``init``         spectral-radius scaling, orthogonal and identity (IRNN) initialisation
 - ``gated``        LSTM and GRU cells and layers from scratch, in PyTorch's parameter layout
 - ``bootstrap``    confidence intervals that resample patients (groups), paired differences
 - ``splits``       assert_disjoint(): the proof that no patient is on two sides of a split
 - ``checks``       exercise checks (one module per chapter)
-- ``instructor``   the instructor command line: student notebooks and grading
+- ``instructor``   the instructor tools (one module per step): exercise parser, clean, student notebooks, grading
 """
 from .device import available_devices, get_device, seed_everything
 

@@ -79,11 +79,12 @@ def _one_sample(rnn: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     if rnn.num_layers != 1 or rnn.bidirectional:
         raise ValueError(f"jacobian_products expects a one-layer, unidirectional nn.RNN, got "
                          f"num_layers={rnn.num_layers}, bidirectional={rnn.bidirectional}")
-    if inputs.ndim == 3:
-        if inputs.shape[0] != 1:
-            raise ValueError("inputs: expected one sequence, (time, features) or (1, time, features), "
-                             f"got shape {tuple(inputs.shape)}")
-        inputs = inputs[0]
+    if inputs.ndim == 3:  # a batch of one, laid out as the module reads it
+        batch_axis, layout = (0, "(1, time, features)") if rnn.batch_first else (1, "(time, 1, features)")
+        if inputs.shape[batch_axis] != 1:
+            raise ValueError(f"inputs: expected one sequence, (time, features) or {layout} for this "
+                             f"batch_first={rnn.batch_first} module, got shape {tuple(inputs.shape)}")
+        inputs = inputs.select(batch_axis, 0)
     expect_ndim("inputs", inputs, 2, ("time", "features"))
     if inputs.shape[-1] != rnn.input_size:
         raise ValueError(f"inputs: expected {rnn.input_size} features, got {inputs.shape[-1]}")
@@ -100,7 +101,8 @@ def jacobian_products(rnn: nn.RNN, inputs: torch.Tensor, *, all_singular_values:
 
     Args:
         rnn: a one-layer, unidirectional ``nn.RNN`` (either ``batch_first``).
-        inputs: one sequence, ``(time, features)`` or ``(1, time, features)``.
+        inputs: one sequence, ``(time, features)``, or a batch of one in the module's layout:
+            ``(1, time, features)`` if ``batch_first`` else ``(time, 1, features)``.
         all_singular_values: return every singular value, not only the largest.
 
     Returns:

@@ -31,27 +31,41 @@ MODES = ("many_to_many", "many_to_one")
 LOSSES = ("cross_entropy", "mse")
 
 
+def _expect_weights(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray, D: int) -> int:
+    """Check Wx (D, H), Wh (H, H), b (H,); return H."""
+    expect_ndim("Wx", Wx, 2, ("features", "hidden"))
+    H = Wx.shape[1]
+    expect_shape("Wx", Wx, (D, H), ("features", "hidden"))
+    expect_shape("Wh", Wh, (H, H), ("hidden", "hidden"))
+    expect_shape("b", b, (H,), ("hidden",))
+    return H
+
+
+def _step_forward(x, h_prev, Wx, Wh, b) -> tuple[np.ndarray, StepCache]:
+    h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
+    return h_next, StepCache(x, h_prev, h_next, Wx, Wh)
+
+
+def _step_backward(dh_next, cache: StepCache) -> StepGrads:
+    da = dh_next * (1.0 - cache.h_next**2)  # tanh'(a) = 1 - tanh(a)^2, and h_next = tanh(a)
+    return StepGrads(dx=da @ cache.Wx.T, dh_prev=da @ cache.Wh.T,
+                     dWx=cache.x.T @ da, dWh=cache.h_prev.T @ da, db=da.sum(axis=0))
+
+
 def rnn_step_forward(x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
                      b: np.ndarray) -> tuple[np.ndarray, StepCache]:
     """One tanh step: x (N, D), h_prev (N, H), Wx (D, H), Wh (H, H), b (H,) -> h_next (N, H)."""
     expect_ndim("x", x, 2, ("batch", "features"))
-    expect_ndim("Wx", Wx, 2, ("features", "hidden"))
-    N, D, H = x.shape[0], x.shape[1], Wx.shape[1]
-    expect_shape("Wx", Wx, (D, H), ("features", "hidden"))
-    expect_shape("h_prev", h_prev, (N, H), ("batch", "hidden"))
-    expect_shape("Wh", Wh, (H, H), ("hidden", "hidden"))
-    expect_shape("b", b, (H,), ("hidden",))
-    h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
-    return h_next, StepCache(x, h_prev, h_next, Wx, Wh)
+    H = _expect_weights(Wx, Wh, b, x.shape[1])
+    expect_shape("h_prev", h_prev, (x.shape[0], H), ("batch", "hidden"))
+    return _step_forward(x, h_prev, Wx, Wh, b)
 
 
 def rnn_step_backward(dh_next: np.ndarray, cache: StepCache) -> StepGrads:
     """Gradients of one step, given dL/dh_next (N, H): dx (N, D), dh_prev (N, H),
     dWx (D, H), dWh (H, H), db (H,)."""
     expect_shape("dh_next", dh_next, cache.h_next.shape, ("batch", "hidden"))
-    da = dh_next * (1.0 - cache.h_next**2)  # tanh'(a) = 1 - tanh(a)^2, and h_next = tanh(a)
-    return StepGrads(dx=da @ cache.Wx.T, dh_prev=da @ cache.Wh.T,
-                     dWx=cache.x.T @ da, dWh=cache.h_prev.T @ da, db=da.sum(axis=0))
+    return _step_backward(dh_next, cache)
 
 
 def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
@@ -59,12 +73,12 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
     """Run the RNN over a sequence: x (N, T, D), h0 (N, H) -> h (N, T, H) and one cache per step."""
     expect_ndim("x", x, 3, ("batch", "time", "features"))
     N, T, D = x.shape
-    expect_shape("Wx", Wx, (D, None), ("features", "hidden"))
-    expect_shape("h0", h0, (N, Wx.shape[1]), ("batch", "hidden"))
-    h = np.empty((N, T, Wx.shape[1]), dtype=np.result_type(x, h0, Wx, Wh, b))  # as each step computes it
+    H = _expect_weights(Wx, Wh, b, D)  # checked once here, not at every step
+    expect_shape("h0", h0, (N, H), ("batch", "hidden"))
+    h = np.empty((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))  # as each step computes it
     h_prev, cache = h0, []
     for t in range(T):
-        h_prev, step = rnn_step_forward(x[:, t], h_prev, Wx, Wh, b)
+        h_prev, step = _step_forward(x[:, t], h_prev, Wx, Wh, b)
         h[:, t] = h_prev
         cache.append(step)
     return h, cache  # the cache stores every x_t and h_t: memory grows linearly in T
@@ -85,7 +99,7 @@ def rnn_backward(dh: np.ndarray, cache: list[StepCache]) -> RNNGrads:
     dh_total, dh_future = np.zeros_like(dh), np.zeros_like(dh[:, 0])
     for t in reversed(range(len(cache))):
         dh_total[:, t] = dh[:, t] + dh_future  # from the output at t + from step t+1
-        g = rnn_step_backward(dh_total[:, t], cache[t])
+        g = _step_backward(dh_total[:, t], cache[t])
         dx[:, t], dh_future = g.dx, g.dh_prev
         dWx += g.dWx  # shared weights: sum the contributions of every step
         dWh += g.dWh

@@ -1,29 +1,33 @@
 """Seeded synthetic sequence tasks with long-range dependencies, and their chance levels.
 
-Each generator returns float32 ``inputs`` shaped ``(batch, time, features)`` and ``targets``.
-The lag between the information a model needs and the step where it must answer is about
-``seq_len``, so ``seq_len`` dials the difficulty for a vanilla RNN.
+Each generator draws from its own seeded ``torch.Generator`` and returns float32 ``inputs``
+shaped ``(batch, time, features)`` and ``targets``. The lag between the information a model
+needs and the step where it must answer dials the difficulty for a vanilla RNN.
 
-- Adding problem (Hochreiter & Schmidhuber 1997): feature 0 is uniform noise in [0, 1),
-  feature 1 marks two positions (one in each half); the target is the sum of the two marked
-  values. Predicting the mean (1.0) scores MSE = Var(U + U') = 1/6: the chance baseline.
+- Adding problem, in the variant of Le, Jaitly & Hinton (2015): feature 0 is uniform noise
+  in [0, 1), feature 1 marks two positions (one in each half); the target is the sum of the
+  two marked values. Predicting the mean (1.0) scores MSE = Var(U + U') = 1/6: the chance
+  baseline. Hochreiter & Schmidhuber (1997) introduced the task with values in [-1, 1], the
+  first marker among the first ten steps, the target 0.5 + (X1 + X2) / 4 and a variable
+  sequence length.
 - Delayed recall: the first step shows one of ``n_classes`` symbols (one-hot); the rest are
   noise symbols; at the end the model must name the first symbol. Chance accuracy
   is ``1 / n_classes``.
-- Copy task (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016): a few symbols, a long
-  blank delay, then a "go" marker; the model must reproduce the symbols at the end. Chance
-  accuracy on the copied positions is ``1 / n_symbols``.
+- Delayed-cue stream: one long stream per batch row in which every cue must be named
+  exactly ``delay`` steps later; a truncated-BPTT model learns it only when it backpropagates
+  further than ``delay`` (chapter 3). Steps without a question have the target ``IGNORE``.
 """
 from __future__ import annotations
 
 import torch
 
 ADDING_CHANCE_MSE = 1.0 / 6.0
+IGNORE = -100  # target of steps without a question (cross_entropy's ignore_index)
 
 
-def _generator(seed: int | None) -> torch.Generator:
+def _generator(seed: int) -> torch.Generator:
     g = torch.Generator()
-    g.manual_seed(0 if seed is None else seed)
+    g.manual_seed(seed)
     return g
 
 
@@ -73,31 +77,33 @@ def recall_chance_accuracy(n_classes: int = 4) -> float:
     return 1.0 / n_classes
 
 
-def copy_task(n_samples: int, delay: int, *, n_copy: int = 5, n_symbols: int = 8, seed: int = 0
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Copy task: ``inputs (n_samples, seq_len, n_symbols + 2)``, ``targets (n_samples, seq_len)`` int64.
+def delayed_cue_stream(n_streams: int, n_steps: int, *, delay: int = 20, n_classes: int = 4,
+                       max_gap: int = 10, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A stream of cues, each to be recalled exactly ``delay`` steps later.
 
-    ``seq_len = n_copy + delay + n_copy``. Channel 0 is "blank", channels ``1..n_symbols``
-    are the symbols and the last channel is the "go" marker. The first ``n_copy`` steps show
-    random symbols (one-hot), then blanks for ``delay - 1`` steps, the go marker once, and
-    blanks again. Targets are 0 ("blank") everywhere except the last ``n_copy`` steps, where
-    they are the symbols (``1..n_symbols``) in their original order.
+    Returns ``x (n_streams, n_steps, n_classes + 1)`` float32 and ``y (n_streams, n_steps)``
+    int64. A cue is a one-hot symbol in the first ``n_classes`` channels; ``delay`` steps later
+    the last channel raises a question flag and the target is the cue's class. Between a
+    question and the next cue there are 0..``max_gap`` quiet steps. Steps without a question
+    have target ``IGNORE`` (-100). Guessing scores ``1 / n_classes`` and a cross-entropy of
+    ``log(n_classes)``.
     """
-    if n_samples < 1 or delay < 1 or n_copy < 1 or n_symbols < 2:
-        raise ValueError("need n_samples >= 1, delay >= 1, n_copy >= 1, n_symbols >= 2; got "
-                         f"{n_samples}, {delay}, {n_copy}, {n_symbols}")
+    for name, value in (("n_streams", n_streams), ("n_steps", n_steps), ("delay", delay)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if n_classes < 2 or max_gap < 0:
+        raise ValueError(f"need n_classes >= 2 and max_gap >= 0, got {n_classes} and {max_gap}")
     g = _generator(seed)
-    seq_len = 2 * n_copy + delay
-    symbols = torch.randint(1, n_symbols + 1, (n_samples, n_copy), generator=g)
-    codes = torch.zeros(n_samples, seq_len, dtype=torch.int64)  # 0 = blank
-    codes[:, :n_copy] = symbols
-    codes[:, n_copy + delay - 1] = n_symbols + 1  # go marker
-    inputs = torch.nn.functional.one_hot(codes, n_symbols + 2).float()
-    targets = torch.zeros(n_samples, seq_len, dtype=torch.int64)
-    targets[:, -n_copy:] = symbols
-    return inputs, targets
 
+    def draw(high: int) -> int:
+        return int(torch.randint(0, high, (1,), generator=g))
 
-def copy_chance_accuracy(n_symbols: int = 8) -> float:
-    """Accuracy of guessing the copied positions of :func:`copy_task`: ``1 / n_symbols``."""
-    return 1.0 / n_symbols
+    x = torch.zeros(n_streams, n_steps, n_classes + 1)
+    y = torch.full((n_streams, n_steps), IGNORE, dtype=torch.int64)
+    for b in range(n_streams):
+        t = draw(max_gap + 1)
+        while t + delay < n_steps:
+            c = draw(n_classes)
+            x[b, t, c], x[b, t + delay, n_classes], y[b, t + delay] = 1.0, 1.0, c
+            t += delay + 1 + draw(max_gap + 1)
+    return x, y

@@ -15,8 +15,8 @@ inputs step by step. A model is any module with ``model(x_chunk, h) -> (y_hat, h
   the same whole-sequence loss without and with truncation, to measure the bias.
 - :func:`autograd_saved_bytes` and :func:`measure_update` measure what one update keeps in
   memory for the backward pass, and how long it takes.
-- :func:`delayed_cue_stream` is a seeded stream whose answers depend on an input ``delay``
-  steps back: learnable only when the truncation length exceeds the delay.
+- :func:`masked_cross_entropy` is the loss of streams whose steps mostly have no target
+  (``IGNORE``), such as :func:`rnn_course.tasks.delayed_cue_stream`.
 """
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ from torch import nn
 from tqdm import tqdm
 
 from .device import get_device
-from .training import History, optimisation_step
+from .tasks import IGNORE
+from .training import History, optimisation_step, validate_clip_grad_norm
 from .validation import expect_ndim
 
 State = Any  # None, a tensor (B layout of the module), or a tuple of tensors such as (h, c)
-IGNORE = -100  # target value of steps without an answer (cross_entropy's ignore_index)
 
 
 def detach_state(h: State) -> State:
@@ -136,7 +136,7 @@ def train_tbptt(
     epochs: int = 1,
     optimizer: torch.optim.Optimizer | None = None,
     lr: float = 1e-3,
-    clip: float | None = None,
+    clip_grad_norm: float | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
 ) -> History:
@@ -146,15 +146,16 @@ def train_tbptt(
     through the last ``k`` steps (``k1 <= k``), and the weights are updated. The hidden state is
     carried from one update to the next (so the forward pass sees the whole past) but detached
     (so the backward pass stops ``k`` steps back). Each epoch starts from a zero state.
-    Returns a :class:`~rnn_course.training.History` (loss and gradient norm of every update).
+    ``clip_grad_norm`` rescales each update's gradient to at most that global norm, as in
+    :func:`~rnn_course.training.fit`. Returns a :class:`~rnn_course.training.History` (loss
+    and gradient norm of every update).
     """
     k = _check_k("k", k)
     k1 = k if k1 is None else _check_k("k1", k1)
     if k1 > k:
         raise ValueError(f"k1 (steps between updates) must be at most k (steps backpropagated), got k1={k1}, k={k}")
     epochs = _check_k("epochs", epochs)
-    if clip is not None and not clip > 0:  # also rejects NaN
-        raise ValueError(f"clip must be positive or None, got {clip}")
+    validate_clip_grad_norm(clip_grad_norm)
     next(chunk_sequence(x, y, k))  # validates shapes
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
@@ -175,7 +176,7 @@ def train_tbptt(
                     _, h = model(x[:, base:start], h)
             y_hat, h = model(x[:, start:end], detach_state(h))
             loss = loss_fn(y_hat[:, new - start :], y[:, new:end])
-            if not optimisation_step(model, loss, optimizer, history, clip):
+            if not optimisation_step(model, loss, optimizer, history, clip_grad_norm):
                 bar.write(f"stopped: the loss became {loss.item()} at update {len(history.step_loss) - 1}")
                 bar.close()
                 return history
@@ -280,32 +281,6 @@ def measure_update(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: 
         best = min(best, time.perf_counter() - start)
     model.zero_grad(set_to_none=True)
     return UpdateCost(best, saved, torch.cuda.max_memory_allocated(device) if cuda else None)
-
-
-def delayed_cue_stream(n_streams: int, n_steps: int, *, delay: int = 20, n_classes: int = 4,
-                       max_gap: int = 10, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """A stream of cues, each to be recalled exactly ``delay`` steps later.
-
-    Returns ``x (B, T, n_classes + 1)`` float32 and ``y (B, T)`` int64. A cue is a one-hot
-    symbol in the first ``n_classes`` channels; ``delay`` steps later the last channel raises a
-    query flag and the target is the cue's class. Between a query and the next cue there are
-    0..``max_gap`` quiet steps. Steps without a query have target ``IGNORE`` (-100). Guessing
-    scores ``1 / n_classes`` and a cross-entropy of ``log(n_classes)``.
-    """
-    for name, value in (("n_streams", n_streams), ("n_steps", n_steps), ("delay", delay)):
-        _check_k(name, value)
-    if n_classes < 2 or max_gap < 0:
-        raise ValueError(f"need n_classes >= 2 and max_gap >= 0, got {n_classes} and {max_gap}")
-    rng = np.random.default_rng(seed)
-    x = np.zeros((n_streams, n_steps, n_classes + 1), np.float32)
-    y = np.full((n_streams, n_steps), IGNORE, np.int64)
-    for b in range(n_streams):
-        t = int(rng.integers(0, max_gap + 1))
-        while t + delay < n_steps:
-            c = int(rng.integers(n_classes))
-            x[b, t, c], x[b, t + delay, n_classes], y[b, t + delay] = 1.0, 1.0, c
-            t += delay + 1 + int(rng.integers(0, max_gap + 1))
-    return torch.from_numpy(x), torch.from_numpy(y)
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

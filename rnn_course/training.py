@@ -97,6 +97,12 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable, device: torc
     return total / count
 
 
+def validate_clip_grad_norm(clip_grad_norm: float | None) -> None:
+    """Raise ``ValueError`` unless the clipping threshold is None or a positive number."""
+    if clip_grad_norm is not None and not clip_grad_norm > 0:  # also rejects NaN
+        raise ValueError(f"clip_grad_norm must be positive or None, got {clip_grad_norm}")
+
+
 def optimisation_step(model: nn.Module, loss: torch.Tensor, optimizer: torch.optim.Optimizer,
                       history: History, clip_grad_norm: float | None = None) -> bool:
     """One update from ``loss``: backward, record the gradient norm, clip, step, record the loss.
@@ -143,8 +149,7 @@ def fit(
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an int of at least 1, got {epochs!r}")
-    if clip_grad_norm is not None and not clip_grad_norm > 0:  # also rejects NaN
-        raise ValueError(f"clip_grad_norm must be positive or None, got {clip_grad_norm}")
+    validate_clip_grad_norm(clip_grad_norm)
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)

@@ -1,6 +1,7 @@
 """Shared fixtures. Tests that need PhysioNet files use the cache in $RNN_COURSE_DATA
-(CI points it at the offline mirror ../shared/data) and are skipped with a clear reason
-when the files are not there."""
+(CI points it at the offline mirror ../shared/data). When the files are not there they
+FAIL if $RNN_COURSE_DATA or $CI was set by the caller (the mirror is then required), and
+are skipped with the reason otherwise (a local run without the mirror)."""
 from __future__ import annotations
 
 import os
@@ -11,6 +12,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = ROOT.parent / "shared" / "data"
+# Read before pytest_configure defaults the variable: did the caller ask for the mirror?
+MIRROR_REQUIRED = bool(os.environ.get("RNN_COURSE_DATA", "").strip() or os.environ.get("CI"))
+
+
+def need_data(*paths: Path) -> None:
+    """Fail (mirror required) or skip (local run) unless every path exists."""
+    missing = [p for p in paths if not p.exists()]
+    if not missing:
+        return
+    message = (f"{len(missing)} PhysioNet file(s) missing from the data cache, e.g. {missing[0]}; "
+               "set RNN_COURSE_DATA to the mirror")
+    if MIRROR_REQUIRED:
+        pytest.fail(message + " (required: RNN_COURSE_DATA or CI is set)", pytrace=False)
+    pytest.skip(message)
 
 
 def pytest_configure(config):
@@ -31,6 +46,5 @@ def mirror() -> Path:
     from rnn_course.data import cache_dir
 
     path = cache_dir()
-    if not (path / "physionet" / "mitdb" / "1.0.0" / "100.dat").exists():
-        pytest.skip(f"PhysioNet mirror not found at {path}; set RNN_COURSE_DATA")
+    need_data(path / "physionet" / "mitdb" / "1.0.0" / "100.dat")
     return path

@@ -7,13 +7,25 @@ import torch
 from torch import nn
 
 from rnn_course.checks.ch01 import (
-    PARAM_CASES, _count, _rnn_step_case, check_count_rnn_params, check_jordan_step, check_rnn_step,
-    jordan_reference, reference_count, rnn_step_reference,
+    PARAM_CASES, _rnn_step_case, check_count_rnn_params, check_jordan_step, check_rnn_step, jordan_reference,
+    rnn_step_reference,
 )
 
 
 def stub(*args, **kwargs):
     raise NotImplementedError("write your answer here")
+
+
+def assert_hint(check, fn, hint, capsys) -> None:
+    """``check(fn)`` fails, names the mistake, and prints one ❌ line instead of raising."""
+    result = check(fn)
+    assert not result and hint in result.message, result.message
+    assert capsys.readouterr().out.startswith(f"❌ {check.__name__}:")
+
+
+@pytest.mark.parametrize("check", ["check_rnn_step", "check_count_rnn_params", "check_jordan_step"])
+def test_stubs_fail_without_raising(check):
+    assert "not implemented yet" in globals()[check](stub).message
 
 
 # ----------------------------------------------------------------------------- rnn_step
@@ -52,64 +64,63 @@ def test_rnn_step_reference_passes(capsys):
     (lambda x, h, Wi, Wh, bi, bh: "h", "should be an array or tensor"),
 ])
 def test_rnn_step_mistakes_get_specific_hints(fn, hint, capsys):
-    result = check_rnn_step(fn)
-    assert not result and hint in result.message, result.message
-    assert capsys.readouterr().out.startswith("❌ check_rnn_step:")
+    assert_hint(check_rnn_step, fn, hint, capsys)
 
 
-def test_rnn_step_stub_and_crash_fail_without_raising():
-    assert "not implemented yet" in check_rnn_step(stub).message
+def test_rnn_step_crash_fails_without_raising():
     result = check_rnn_step(lambda *a: 1 / 0)
     assert not result and "ZeroDivisionError" in result.message
 
 
 # ----------------------------------------------------------------------------- count_rnn_params
-def formula(input_size, hidden_size, num_layers=1, bidirectional=False):
+def counted(input_size, hidden_size, num_layers=1, bidirectional=False, *, biases=2, directions=None, upper="2H"):
+    """A learner's formula, written out; the keywords reproduce the classic slips by hand."""
     D = 2 if bidirectional else 1
-    first = D * (hidden_size * input_size + hidden_size * hidden_size + 2 * hidden_size)
-    upper = D * (hidden_size * D * hidden_size + hidden_size * hidden_size + 2 * hidden_size)
-    return first + (num_layers - 1) * upper
+    per_direction = directions or D
+    total = 0
+    for layer in range(num_layers):
+        n_in = input_size if layer == 0 or upper == "input" else (D * hidden_size if upper == "2H" else hidden_size)
+        total += per_direction * (hidden_size * n_in + hidden_size * hidden_size + biases * hidden_size)
+    return total
 
 
 def test_count_formula_is_nn_rnn():
-    for case in PARAM_CASES + ((7, 9, 4, False), (2, 3, 2, True)):
-        assert _count(*case) == reference_count(*case) == formula(*case)
+    for I, H, L, bi in PARAM_CASES + [(7, 9, 4, False), (2, 3, 2, True)]:
+        assert counted(I, H, L, bi) == sum(p.numel() for p in nn.RNN(I, H, num_layers=L, bidirectional=bi).parameters())
 
 
 def test_count_reference_passes(capsys):
-    assert check_count_rnn_params(formula)
-    assert check_count_rnn_params(lambda *a, **k: float(formula(*a, **k)))  # 1153.0 is accepted
-    assert check_count_rnn_params(lambda *a, **k: torch.tensor(formula(*a, **k)))
+    assert check_count_rnn_params(counted)
+    assert check_count_rnn_params(lambda *a, **k: float(counted(*a, **k)))  # 1153.0 is accepted
+    assert check_count_rnn_params(lambda *a, **k: torch.tensor(counted(*a, **k)))
     assert capsys.readouterr().out.startswith("✅ check_count_rnn_params: passed")
 
 
-def mistake(**kwargs):
-    return lambda I, H, num_layers=1, bidirectional=False: _count(I, H, num_layers, bidirectional, **kwargs)
+def slip(**kwargs):
+    return lambda I, H, num_layers=1, bidirectional=False: counted(I, H, num_layers, bidirectional, **kwargs)
 
 
 @pytest.mark.parametrize("fn,hint", [
-    (mistake(biases=1), "one bias per layer and direction"),
-    (mistake(biases=0), "forgot the biases"),
-    (mistake(directions=1), "multiply each layer's count by 2"),
-    (mistake(upper_in="input"), "layers above the first read the hidden state"),
-    (mistake(upper_in="hidden"), "(H, 2H), not (H, H)"),
-    (lambda I, H, num_layers=1, bidirectional=False: formula(I, H, 1, bidirectional) * num_layers,
+    (slip(biases=1), "one bias per layer and direction"),
+    (slip(biases=0), "forgot the biases"),
+    (slip(directions=1), "multiply each layer's count by 2"),
+    (slip(upper="input"), "layers above the first read the hidden state"),
+    (slip(upper="H"), "(H, 2H), not (H, H)"),
+    (lambda I, H, num_layers=1, bidirectional=False: counted(I, H, 1, bidirectional) * num_layers,
      "layers above the first read the hidden state"),  # every layer counted like the first
-    (lambda I, H, num_layers=1, bidirectional=False: formula(I, H, num_layers, bidirectional)
+    (lambda I, H, num_layers=1, bidirectional=False: counted(I, H, num_layers, bidirectional)
      + (num_layers > 1 and bidirectional), "count_rnn_params(3, 5, num_layers=2, bidirectional=True) returned 271, "
                                            "expected 270 (2 of 5"),
-    (lambda I, H, num_layers=1, bidirectional=False: formula(I, H, num_layers, bidirectional) + 1, "5 of 5"),
+    (lambda I, H, num_layers=1, bidirectional=False: counted(I, H, num_layers, bidirectional) + 1, "5 of 5"),
     (lambda I, H, num_layers=1, bidirectional=False: "many", "return a whole number"),
     (lambda I, H, num_layers=1, bidirectional=False: None, "return a whole number"),
+    (lambda I, H, num_layers=1, bidirectional=False: counted(I, H, num_layers, bidirectional) + 0.5, "whole number"),
 ])
 def test_count_mistakes_get_specific_hints(fn, hint, capsys):
-    result = check_count_rnn_params(fn)
-    assert not result and hint in result.message, result.message
-    assert capsys.readouterr().out.startswith("❌ check_count_rnn_params:")
+    assert_hint(check_count_rnn_params, fn, hint, capsys)
 
 
-def test_count_stub_and_bad_signature_fail_without_raising():
-    assert "not implemented yet" in check_count_rnn_params(stub).message
+def test_count_bad_signature_fails_without_raising():
     result = check_count_rnn_params(lambda I, H: I * H)  # no num_layers/bidirectional arguments
     assert not result and "TypeError" in result.message
 
@@ -146,10 +157,4 @@ def test_jordan_reference_passes(capsys):
      "PyTorch stores weights as (out, in)"),
 ])
 def test_jordan_mistakes_get_specific_hints(fn, hint, capsys):
-    result = check_jordan_step(fn)
-    assert not result and hint in result.message, result.message
-    assert capsys.readouterr().out.startswith("❌ check_jordan_step:")
-
-
-def test_jordan_stub_fails_without_raising():
-    assert "not implemented yet" in check_jordan_step(stub).message
+    assert_hint(check_jordan_step, fn, hint, capsys)

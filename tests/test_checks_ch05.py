@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 from rnn_course.checks.ch05 import check_coupled_lstm_step, check_lstm_param_count, check_lstm_step
 from rnn_course.gated import count_parameters, lstm_cell
@@ -97,6 +98,8 @@ def test_coupled_rejects_the_standard_lstm_without_raising():
 
 def test_param_count_reference_passes():
     assert check_lstm_param_count(lambda D, H, num_layers=1, bidirectional=False:
+                                  sum(p.numel() for p in nn.LSTM(D, H, num_layers, bidirectional=bidirectional).parameters()))
+    assert check_lstm_param_count(lambda D, H, num_layers=1, bidirectional=False:
                                   count_parameters("lstm", D, H, num_layers, bidirectional))
 
 
@@ -111,6 +114,7 @@ def _formula(D, H, num_layers=1, bidirectional=False, gates=4, n_bias=2, both=Tr
 
 @pytest.mark.parametrize("kwargs,hint", [
     (dict(gates=3), "GRU's count"),
+    (dict(gates=1), "multiply by 4"),
     (dict(n_bias=1), "two bias vectors"),
     (dict(n_bias=0), "forgot the biases"),
     (dict(both=False), "second set of parameters"),
@@ -124,10 +128,10 @@ def test_param_count_mistakes_get_specific_hints(kwargs, hint):
 
 
 def test_param_count_other_failures():
-    assert "expected 2560, got 2561" in check_lstm_param_count(
+    assert "returned 2561, expected 2560" in check_lstm_param_count(
         lambda D, H, num_layers=1, bidirectional=False: _formula(D, H, num_layers, bidirectional) + 1).message
-    assert "return a number" in check_lstm_param_count(lambda *a, **k: "many").message
-    assert "whole number" in check_lstm_param_count(lambda *a, **k: 2.5).message
+    assert "return a whole number" in check_lstm_param_count(lambda *a, **k: "many").message
+    assert "whole number, got 2.5" in check_lstm_param_count(lambda *a, **k: 2.5).message
     assert "TypeError" in check_lstm_param_count(lambda D, H: 0).message  # no num_layers argument
 
     def stub(D, H, num_layers=1, bidirectional=False):

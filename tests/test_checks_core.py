@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_course.checks import FAIL_MARK, PASS_MARK, CheckResult, compare, exercise_check, to_numpy
+from rnn_course.checks import (
+    FAIL_MARK, PASS_MARK, CheckResult, compare, diagnose, exercise_check, matches, recognise, to_numpy,
+)
 
 
 @exercise_check
@@ -184,3 +186,15 @@ def test_to_numpy():
     assert to_numpy([1, 2]).dtype == np.float64
     assert to_numpy("not a number") is None
     assert to_numpy(torch.tensor([1.5], dtype=torch.bfloat16)).tolist() == [1.5]
+
+
+# ------------------------------------------------------------------ matches, recognise, diagnose
+def test_diagnose_names_the_first_recognised_mistake_else_what_differs():
+    ref = np.array([[1.0, 2.0], [3.0, 4.0]])
+    mistakes = [(None, "skipped: no such slip for this input"), (ref.T, "transposed"), (2 * ref, "doubled")]
+    assert diagnose("x", ref + 1e-12, ref, mistakes) is None
+    assert diagnose("x", torch.tensor(ref.T), ref, mistakes) == "transposed"  # tensors and arrays alike
+    assert recognise(2 * ref, mistakes) == "doubled" and recognise(3 * ref, mistakes) is None
+    assert "wrong values" in diagnose("x", 3 * ref, ref, mistakes)
+    assert "wrong shape" in diagnose("x", ref[:1], ref, mistakes)
+    assert not matches("text", ref) and not matches([[1, 2]], ref) and matches(ref.tolist(), ref)

@@ -13,27 +13,37 @@ import http.server
 import shutil
 import socket
 import threading
+import types
 from pathlib import Path
 
 import numpy as np
+import pooch
 import pytest
 
+from conftest import need_data
 from rnn_course.data import (
-    DATA_ENV_VAR, DataError, fetch, fetch_many, load_mitbih_record, load_physionet2012, mitbih_records, registry,
+    DATA_ENV_VAR, DataError, cache_dir, fetch, fetch_many, load_mitbih_record, load_physionet2012, mitbih_records,
+    registry,
 )
-from rnn_course.data.cache import BASE_URL_ENV_VAR, sha256_of
+from rnn_course.data.cache import BASE_URL_ENV_VAR, RETRIES
 
 MITDB = Path("physionet/mitdb/1.0.0")
 CHALLENGE = Path("physionet/challenge-2012/1.0.0")
 
 
 # ================================================================== MIT-BIH from the mirror
+def sha256_of(path: Path) -> str:
+    return pooch.file_hash(str(path))
+
+
+def need_database_files(database: str, folder: Path, prefix: str = "") -> None:
+    """Every registry file under ``prefix`` is in the cache: no test downloads thousands of files."""
+    need_data(*(cache_dir() / folder / f for f in registry(database) if f.startswith(prefix)))
+
+
 @pytest.fixture(scope="module")
 def record100():
-    from rnn_course.data import cache_dir
-
-    if not (cache_dir() / MITDB / "100.dat").exists():
-        pytest.skip(f"PhysioNet mirror not found at {cache_dir()}; set {DATA_ENV_VAR}")
+    need_data(*(cache_dir() / MITDB / f"100.{ext}" for ext in ("hea", "dat", "atr")))
     return load_mitbih_record("100", progress=False)
 
 
@@ -97,10 +107,8 @@ def test_mitbih_record_name_may_be_an_int(mirror):
 # ================================================================== PhysioNet 2012 from the mirror
 @pytest.fixture(scope="module")
 def set_a():
-    from rnn_course.data import cache_dir
-
-    if not (cache_dir() / CHALLENGE / "Outcomes-a.txt").exists():
-        pytest.skip(f"PhysioNet mirror not found at {cache_dir()}; set {DATA_ENV_VAR}")
+    need_database_files("challenge-2012", CHALLENGE, "set-a/")
+    need_data(cache_dir() / CHALLENGE / "Outcomes-a.txt")
     return load_physionet2012("a", progress=False)
 
 
@@ -141,6 +149,8 @@ def test_physionet2012_one_file_is_parsed_row_for_row(set_a, mirror):
 
 
 def test_physionet2012_set_b():
+    need_database_files("challenge-2012", CHALLENGE, "set-b/")
+    need_data(cache_dir() / CHALLENGE / "Outcomes-b.txt")
     data = load_physionet2012("set-b", progress=False)
     assert len(data.outcomes) == 4000
     assert int(data.outcomes["In-hospital_death"].sum()) == 568
@@ -179,9 +189,27 @@ def test_fetch_rejects_unknown_files_and_databases():
 
 
 # ================================================================== downloads, for real, on loopback
-class _Quiet(http.server.SimpleHTTPRequestHandler):
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves the folder; logs every request; answers 503 to a path while it is in ``flaky``."""
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        if self.server.flaky.get(self.path, 0) > 0:
+            self.server.flaky[self.path] -= 1
+            self.send_error(503, "busy, try again")
+            return
+        super().do_GET()
+
     def log_message(self, *args):  # keep the test output clean
         pass
+
+
+@pytest.fixture(autouse=True)
+def retry_waits(monkeypatch) -> list[float]:
+    """pooch waits 1 s, 2 s ... between tries: record the waits instead of sleeping."""
+    waits: list[float] = []
+    monkeypatch.setattr(pooch.core, "time", types.SimpleNamespace(sleep=waits.append))
+    return waits
 
 
 @pytest.fixture
@@ -194,8 +222,8 @@ def server(tmp_path, monkeypatch, mirror):
     for f in ("Outcomes-a.txt", "set-a/132539.txt", "set-a/132540.txt", "set-a/132541.txt"):
         (root / "challenge-2012/1.0.0" / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(mirror / CHALLENGE / f, root / "challenge-2012/1.0.0" / f)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    httpd.timeout = 5
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
+    httpd.timeout, httpd.requests, httpd.flaky = 5, [], {}
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     cache = tmp_path / "cache"
@@ -204,7 +232,7 @@ def server(tmp_path, monkeypatch, mirror):
     monkeypatch.setenv(BASE_URL_ENV_VAR, url)
     monkeypatch.setenv(DATA_ENV_VAR, str(cache))
     try:
-        yield {"root": root, "cache": cache, "url": url}
+        yield {"root": root, "cache": cache, "url": url, "requests": httpd.requests, "flaky": httpd.flaky}
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -220,17 +248,19 @@ def test_download_lands_verified_in_the_cache(server):
     assert path == server["cache"] / MITDB / "100.hea"
     assert path.read_bytes() == (server["root"] / "mitdb/1.0.0/100.hea").read_bytes()
     assert sha256_of(path) == registry("mitdb")["100.hea"]
-    assert cached_files(server["cache"]) == [str(MITDB / "100.hea")]  # no .part left over
+    assert cached_files(server["cache"]) == [str(MITDB / "100.hea")]  # no temporary file left over
     # A second fetch uses the cache: it works with the server gone.
     (server["root"] / "mitdb/1.0.0/100.hea").unlink()
     assert fetch("mitdb", "100.hea", progress=False) == path
+    assert server["requests"] == ["/mitdb/1.0.0/100.hea"]
 
 
 def test_load_mitbih_record_downloads_what_it_needs(server, capsys):
     r = load_mitbih_record("100", progress=True)
     assert r.signals.shape == (650000, 2) and len(r.beat_samples) == 2273
     assert cached_files(server["cache"]) == [str(MITDB / f"100.{e}") for e in ("atr", "dat", "hea")]
-    assert "100.dat" in capsys.readouterr().err  # the download showed a tqdm progress bar
+    err = capsys.readouterr().err
+    assert "100.dat" in err and "Downloading" not in err  # a tqdm bar per file, not pooch's log lines
 
 
 def test_fetch_many_downloads_in_parallel(server):
@@ -239,6 +269,29 @@ def test_fetch_many_downloads_in_parallel(server):
     assert paths == [server["cache"] / CHALLENGE / f for f in files]
     assert all(sha256_of(p) == registry("challenge-2012")[f] for p, f in zip(paths, files))
     assert cached_files(server["cache"]) == sorted(str(CHALLENGE / f) for f in files)
+
+
+def test_fetch_many_stops_at_the_first_failure(server):
+    files = ["set-a/132539.txt"] + [f for f in registry("challenge-2012") if f.startswith("set-a/")][:200]
+    with pytest.raises(DataError, match="HTTP 404"):
+        fetch_many("challenge-2012", files, progress=False, workers=2)
+    assert len(server["requests"]) < 50  # the downloads not yet started were cancelled
+
+
+def test_a_flaky_server_is_tried_again(server, retry_waits):
+    server["flaky"]["/mitdb/1.0.0/100.hea"] = RETRIES  # busy for all but the last try
+    path = fetch("mitdb", "100.hea", progress=False)
+    assert sha256_of(path) == registry("mitdb")["100.hea"]
+    assert server["requests"] == ["/mitdb/1.0.0/100.hea"] * (RETRIES + 1)
+    assert retry_waits == [1, 2][:RETRIES]
+    assert cached_files(server["cache"]) == [str(MITDB / "100.hea")]
+
+
+def test_a_server_busy_beyond_the_retries_gives_data_error(server):
+    server["flaky"]["/mitdb/1.0.0/100.hea"] = RETRIES + 1
+    with pytest.raises(DataError, match="HTTP 503"):
+        fetch("mitdb", "100.hea", progress=False)
+    assert cached_files(server["cache"]) == []
 
 
 def test_missing_file_on_server_gives_data_error_and_no_partial_file(server):
@@ -260,6 +313,7 @@ def test_corrupted_download_is_deleted_not_used(server):
         fetch("mitdb", "100.atr", progress=False)
     msg = str(info.value)
     assert "SHA-256" in msg and registry("mitdb")["100.atr"] in msg and "100.atr" in msg
+    assert server["requests"] == ["/mitdb/1.0.0/100.atr"] * (RETRIES + 1)
     assert cached_files(server["cache"]) == []
 
 
@@ -269,19 +323,30 @@ def test_truncated_download_is_deleted_not_used(server):
     with pytest.raises(DataError, match="SHA-256"):
         load_mitbih_record("100", progress=False)
     assert str(MITDB / "100.dat") not in cached_files(server["cache"])
-    assert not any(p.endswith(".part") for p in cached_files(server["cache"]))
+    assert not [f for f in cached_files(server["cache"]) if "100.dat" in f]  # no temporary file either
 
 
-def test_corrupted_file_already_in_the_cache_is_reported_not_used(server):
+def test_cached_file_that_no_longer_matches_is_fetched_again(server):
+    bad = server["cache"] / MITDB / "100.hea"  # a copy under tmp_path, never the mirror itself
+    bad.parent.mkdir(parents=True)
+    bad.write_text("100 2 360 650000\n")  # plausible but wrong bytes (an edit, a disk error)
+    record = load_mitbih_record("100", progress=False)
+    assert record.signals.shape == (650000, 2)
+    assert sha256_of(bad) == registry("mitdb")["100.hea"]  # replaced by the verified download
+    assert "/mitdb/1.0.0/100.hea" in server["requests"]
+
+
+def test_cached_file_that_no_longer_matches_and_no_network(server, monkeypatch):
     bad = server["cache"] / MITDB / "100.hea"
     bad.parent.mkdir(parents=True)
-    bad.write_text("100 2 360 650000\n")  # plausible but wrong bytes
+    bad.write_text("100 2 360 650000\n")
+    url = f"http://127.0.0.1:{_closed_port()}/"
+    monkeypatch.setenv(BASE_URL_ENV_VAR, url)
     with pytest.raises(DataError) as info:
-        load_mitbih_record("100", progress=False)
+        fetch("mitdb", "100.hea", progress=False)
     msg = str(info.value)
-    assert str(bad) in msg and "corrupt" in msg and "SHA-256" in msg and "Delete it" in msg
-    assert bad.read_text() == "100 2 360 650000\n"  # reported, neither used nor silently replaced
-    assert not (server["cache"] / MITDB / "100.dat").exists()  # nothing loaded past the bad file
+    assert f"the cached copy {bad} does not match its SHA-256" in msg and f"{url}mitdb/1.0.0/100.hea" in msg
+    assert DATA_ENV_VAR in msg
 
 
 def _closed_port() -> int:
@@ -298,6 +363,7 @@ def test_no_network_gives_data_error_naming_file_url_and_env_var(tmp_path, monke
         load_mitbih_record("100", progress=False)
     msg = str(info.value)
     assert "100.hea" in msg and f"{url}mitdb/1.0.0/100.hea" in msg and DATA_ENV_VAR in msg
+    assert "no connection to 127.0.0.1" in msg
     assert str(tmp_path / MITDB / "100.hea") in msg  # where the file was looked for
     assert cached_files(tmp_path) == []
 
@@ -313,24 +379,22 @@ def test_cache_folder_that_cannot_be_created(server, monkeypatch):
 
 
 def test_cache_folder_that_cannot_be_written(server, monkeypatch):
-    # Root ignores file permissions, so block the write another way: the folder exists but
-    # the temporary download file cannot be created in it (its name is taken by a folder).
-    import os
+    # Root ignores file permissions, so refuse the temporary download file the way a
+    # read-only folder would.
+    def refuse(path=None):
+        raise PermissionError(13, "Permission denied", path)
 
+    monkeypatch.setattr(pooch.core, "temporary_file", refuse)
     folder = server["cache"] / MITDB
     folder.mkdir(parents=True)
-    monkeypatch.setattr(os, "getpid", lambda: 4242)
-    (folder / f"100.hea.4242-{threading.get_ident()}.part").mkdir()
     with pytest.raises(DataError) as info:
         fetch("mitdb", "100.hea", progress=False)
     msg = str(info.value)
-    assert "cannot write" in msg and str(folder) in msg and DATA_ENV_VAR in msg and "writable" in msg
+    assert "cannot write into the cache folder" in msg and str(folder) in msg and DATA_ENV_VAR in msg
     assert not (folder / "100.hea").exists()
 
 
 def test_cache_dir_defaults_to_a_per_user_folder(monkeypatch):
-    from rnn_course.data import cache_dir
-
     monkeypatch.delenv(DATA_ENV_VAR, raising=False)
     assert cache_dir().name == "data" and "rnn_course" in str(cache_dir())
     monkeypatch.setenv(DATA_ENV_VAR, "~/somewhere")

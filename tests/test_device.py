@@ -221,19 +221,43 @@ class _Recorder(nn.Module):
     def forward(self, x):
         self.seen.append(x.device)
         assert x.device == self.linear.weight.device, (x.device, self.linear.weight.device)
+        assert type(x) is torch.Tensor, "the batch reached the model without being moved to the device"
         return self.linear(x)
+
+
+class _Elsewhere(torch.Tensor):
+    """A CPU tensor standing for data on another device: `.to(device)` records the move and
+    returns a plain tensor, so a batch that fit forgot to move reaches the model as this type."""
+
+    moves: list[torch.device] = []
+
+    def to(self, *args, **kwargs):
+        _Elsewhere.moves.append(torch.device(args[0] if args else kwargs["device"]))
+        return self.as_subclass(torch.Tensor).to(*args, **kwargs)
 
 
 def test_fit_moves_model_and_batches_to_the_device_given():
     torch.manual_seed(0)
     model = _Recorder()
-    data = [(torch.randn(4, 3), torch.randn(4, 1)) for _ in range(3)]
+    data = [(torch.randn(4, 3).as_subclass(_Elsewhere), torch.randn(4, 1).as_subclass(_Elsewhere))
+            for _ in range(3)]
     device = torch.device("cpu")
+    _Elsewhere.moves.clear()
     history = fit(model, data, nn.functional.mse_loss, epochs=2, device=device,
                   val_loader=data[:1], progress=False)
     assert {p.device for p in model.parameters()} == {device}
     assert model.seen == [device] * (2 * 3 + 2)  # every train batch and every validation batch
+    assert _Elsewhere.moves == [device] * 2 * (2 * 3 + 2)  # inputs and targets of each of them
     assert len(history.step_loss) == 6
+
+
+def test_the_device_test_fails_when_a_batch_is_not_moved(monkeypatch):
+    import rnn_course.training as training
+
+    monkeypatch.setattr(training, "to_device", lambda batch, device: batch)  # a fit that forgets
+    with pytest.raises(AssertionError, match="without being moved"):
+        fit(_Recorder(), [(torch.randn(4, 3).as_subclass(_Elsewhere), torch.randn(4, 1))],
+            nn.functional.mse_loss, epochs=1, device="cpu", progress=False)
 
 
 def test_fit_without_device_uses_get_device(monkeypatch):

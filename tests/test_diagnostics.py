@@ -98,16 +98,23 @@ def test_jacobian_products_linear_regime_is_power_of_W():
         torch.testing.assert_close(got[t], expected)
 
 
-def test_jacobian_products_accepts_time_major_and_2d_inputs():
+def test_jacobian_products_reads_a_batch_of_one_in_the_modules_layout():
     torch.manual_seed(4)
-    rnn = nn.RNN(3, 4)  # batch_first=False
+    time_major = nn.RNN(3, 4)  # batch_first=False: a batch of one is (time, 1, features)
+    batch_first = nn.RNN(3, 4, batch_first=True)
+    batch_first.load_state_dict(time_major.state_dict())
     x = torch.randn(5, 3)
-    torch.testing.assert_close(jacobian_products(rnn, x), jacobian_products(rnn, x[None]))
+    expected = jacobian_products(time_major, x)
+    assert expected.shape == (5,) and expected[-1] == 1.0 and len(set(expected.tolist())) == 5
+    torch.testing.assert_close(jacobian_products(time_major, x[:, None]), expected)
+    torch.testing.assert_close(jacobian_products(batch_first, x[None]), expected)
+    with pytest.raises(ValueError, match=r"\(time, 1, features\) for this batch_first=False module"):
+        jacobian_products(time_major, x[None])  # for this module: 5 sequences of one step
 
 
 def test_jacobian_products_errors():
     rnn = nn.RNN(3, 4, batch_first=True)
-    with pytest.raises(ValueError, match=r"one sequence.*got shape \(2, 5, 3\)"):
+    with pytest.raises(ValueError, match=r"one sequence.*\(1, time, features\).*got shape \(2, 5, 3\)"):
         jacobian_products(rnn, torch.randn(2, 5, 3))
     with pytest.raises(ValueError, match="expected 3 features, got 2"):
         jacobian_products(rnn, torch.randn(5, 2))

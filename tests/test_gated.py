@@ -96,8 +96,11 @@ def test_load_state_dict_from_torch_module():
 
 
 def test_initialisation_range_matches_torch():
-    ours = ScratchGRU(3, 16)
-    assert all(p.abs().max() <= 0.25 for p in ours.parameters())  # 1/sqrt(16)
+    torch.manual_seed(0)
+    ours, k = ScratchGRU(3, 64), 1 / 64**0.5
+    for name, p in ours.named_parameters():  # U(-k, k) like torch: spread over the range, not zeros
+        assert p.abs().max() <= k and p.min() < -0.9 * k and p.max() > 0.9 * k, name
+        assert abs(p.std().item() - k / 3**0.5) < 0.15 * k / 3**0.5, (name, p.std().item())
     assert ours.weight_ih_l0.dtype == torch.float32
 
 

@@ -1,22 +1,27 @@
-"""Tests of the instructor command line: clean, student notebooks and grading.
+"""Tests of the instructor tools: the exercise parser, clean, student notebooks and grading.
 
-Grading runs real kernels on a tiny synthetic notebook whose checks are defined inline with
-``exercise_check``; the real chapter notebooks are only checked statically (no execution).
+Grading runs real kernels on tiny synthetic notebooks whose checks are defined inline with
+``exercise_check``; ``test_grading_chapters.py`` runs the real chapter notebooks. Here the
+real chapters are only converted (no execution) and checked for leaks.
 """
 from __future__ import annotations
 
 import ast
 import csv
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from notebook_variants import colab_export, truncated
 from rnn_course.instructor import (
-    InstructorError, check_lines, clean_notebook, expected_checks, grade_notebooks, main,
-    make_student_notebook, stub_solution_source,
+    Exercise, Graded, InstructorError, check_lines, clean_notebook, expected_checks, grade_notebooks, main,
+    make_student_notebook, parse, stub_solution_source,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,16 +98,17 @@ def instructor_notebook() -> nbformat.NotebookNode:
         _code("assert check_add(add)", tags=["remove-cell"]),              # needs the solution: dropped
         _md(_exercise("ex-demo-mul", "Multiply")),
         _md(_start("ex-demo-mul")),
-        _code("import math\n\ndef mul(a: int, b: int = 2) -> int:\n    return a * b  # SECRET_MUL\n\n"
+        _code("import math  # SECRET_IMPORT\n\ndef mul(a: int, b: int = 2) -> int:\n    return a * b  # SECRET_MUL\n\n"
+              "def _helper_secret(v):\n    return v\n\n"
               "class Scaler:\n    def __init__(self, k):\n        self.k = k  # SECRET_INIT\n"
               "    def __call__(self, v):\n        return self.k * v  # SECRET_CALL\n\n"
-              "FACTOR = math.floor(3.7)  # SECRET_FACTOR", tags=["solution"]),
+              "FACTOR_SECRET = math.floor(3.7)", tags=["solution"]),
         _md(END),
         _code("check_mul(mul)\ncheck_scaler(Scaler)"),
         _md(_exercise("ex-demo-answer", "The answer")),
         _md(_start("ex-demo-answer")),
-        _code("values = [1, 2, 3]\n# BEGIN SOLUTION\nanswer = sum(values) * 7  # SECRET_ANSWER\n# END SOLUTION",
-              tags=["solution"]),
+        _code("values = [1, 2, 3]\n# BEGIN SOLUTION\nanswer = sum(values) * 7  # SECRET_ANSWER\n"
+              "tmp_secret = 0\n# END SOLUTION", tags=["solution"]),
         _md(END),
         _code("check_answer(answer)"),
     ]
@@ -114,6 +120,42 @@ def instructor_notebook() -> nbformat.NotebookNode:
 @pytest.fixture
 def student() -> nbformat.NotebookNode:
     return make_student_notebook(instructor_notebook(), "demo_lab.ipynb")[0]
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def test_parser_finds_exercises_solutions_and_checks():
+    parsed = parse(instructor_notebook())
+    assert [(e.label, e.title, e.checks) for e in parsed.exercises] == [
+        ("ex-demo-add", "Add", ["check_add"]), ("ex-demo-mul", "Multiply", ["check_mul", "check_scaler"]),
+        ("ex-demo-answer", "The answer", ["check_answer"])]
+    add = parsed.exercise("ex-demo-add")
+    assert (add.cell, add.solution_start, add.solution_code, add.solution_markdown, add.solution_end) == (5, 6, [7], [8], 9)
+    assert add.check_cells == [10, 11]  # the check cell and its hidden assertion
+    assert parsed.checks == CHECKS and parsed.problems == [] and parsed.first_exercise == 5
+    assert sorted(parsed.solution_cells) == [6, 7, 8, 9, 13, 14, 15, 18, 19, 20]
+
+
+def test_checks_are_recognised_by_what_they_are_not_by_their_name():
+    nb = new_notebook(cells=[
+        _code("from rnn_course.checks.ch01 import check_rnn_step as step_check\n"
+              "from rnn_course.checks import ch04\nimport rnn_course.checks.ch05 as c5\n"
+              "from rnn_course.validation import expect_shape\nfrom rnn_course.checks import compare"),
+        _code("def check_my_own(x):\n    return x\ncheck_my_own(1)\nexpect_shape('x', x, (2,))\ncompare('x', 1, 1)"),
+        _code("step_check(f)\nch04.check_clip_grad_norm(g)\nc5.check_lstm_step(h)\n%time c5.reference_count(1)"),
+    ])
+    assert expected_checks(nb) == ["check_rnn_step", "check_clip_grad_norm", "check_lstm_step"]
+    assert list(parse(nb).check_cells) == [2]
+
+
+def test_directives_with_colon_fences_and_indentation():
+    nb = instructor_notebook()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = "\n".join("  " + line for line in cell.source.replace("```", ":::").splitlines())
+    assert [e.label for e in parse(nb).exercises] == ["ex-demo-add", "ex-demo-mul", "ex-demo-answer"]
+    assert parse(nb).problems == []
 
 
 # --------------------------------------------------------------------------- clean
@@ -130,49 +172,56 @@ def test_clean_keeps_only_checked_outputs():
 
 # --------------------------------------------------------------------------- stubs
 
+def _ex(label: str, title: str = "A title") -> Exercise:
+    return Exercise(label, title, 0)
 
-def test_marked_region_in_function_becomes_raise_in_body():
+
+def test_marked_region_in_function_becomes_one_raise_line():
     src = 'def f(x):\n    """Doc."""\n    # BEGIN SOLUTION\n    y = x * 2\n    return y\n    # END SOLUTION'
-    assert stub_solution_source(src, "ex-a") == (
-        'def f(x):\n    """Doc."""\n    raise NotImplementedError("Exercise ex-a: your code here")')
+    assert stub_solution_source(src, _ex("ex-a")) == (
+        'def f(x):\n    """Doc."""\n    raise NotImplementedError("exercise ex-a: replace this line with your code")')
 
 
 def test_marked_region_in_method_keeps_indentation_and_the_rest():
     src = ("class M:\n    def forward(self, x):\n        # BEGIN SOLUTION\n        return x\n        # END SOLUTION\n"
            "\nm = M()")
-    out = stub_solution_source(src, "ex-b")
-    assert out == ('class M:\n    def forward(self, x):\n        raise NotImplementedError("Exercise ex-b: your code here")\n'
-                   "\nm = M()")
+    out = stub_solution_source(src, _ex("ex-b"))
+    assert out == ('class M:\n    def forward(self, x):\n'
+                   '        raise NotImplementedError("exercise ex-b: replace this line with your code")\n\nm = M()')
     ns: dict = {}
     exec(out, ns)  # defining the class does not raise; calling the method does
     with pytest.raises(NotImplementedError, match="ex-b"):
         ns["m"].forward(1)
 
 
-def test_marked_region_outside_functions_never_raises_when_run():
-    out = stub_solution_source("v = 1\n# BEGIN SOLUTION\nanswer, other = v + 1, 3\n# END SOLUTION\nprint(v)", "ex-c")
-    assert "v + 1" not in out
+def test_marked_region_outside_functions_keeps_only_what_the_check_reads():
+    src = "v = 1\n# BEGIN SOLUTION\nanswer, other = v + 1, 3\n# END SOLUTION\nprint(v)"
+    out = stub_solution_source(src, _ex("ex-c", "Add one"), needed={"answer", "print", "check_answer"})
+    assert out == 'v = 1\n# Exercise "Add one": write your code here.\nanswer = None  # replace None with your answer\nprint(v)'
     ns: dict = {}
     exec(out, ns)
-    assert ns["answer"] is None and ns["other"] is None
-    loop = stub_solution_source("for i in range(2):\n    # BEGIN SOLUTION\n    print(i)\n    # END SOLUTION", "ex-d")
+    assert ns["answer"] is None and "other" not in ns
+    loop = stub_solution_source("for i in range(2):\n    # BEGIN SOLUTION\n    print(i)\n    # END SOLUTION", _ex("ex-d"))
     assert "print(i)" not in loop
     exec(loop, {})  # an indented region that binds nothing becomes `pass`
 
 
-def test_unmarked_cell_keeps_only_signatures():
+def test_unmarked_cell_keeps_one_instruction_and_the_signatures_the_check_needs():
     src = ("%matplotlib inline\nimport numpy as np\n\n@decorator\nasync def g(a, *b, k=3, **kw) -> float:\n"
-           "    return secret(a)\n\nclass C(Base, metaclass=Meta):\n    x = 1\n\nfor i in range(3):\n    acc = i")
-    out = stub_solution_source(src, "ex-e")
-    assert "secret" not in out and "decorator" not in out and "x = 1" not in out
-    assert "import numpy as np" in out
-    assert "async def g(a, *b, k=3, **kw) -> float:" in out
-    assert "class C(Base, metaclass=Meta):\n    pass" in out
-    assert "i = None" in out and "acc = None" in out
+           '    """Spec of g."""\n    return secret(a)\n\ndef helper(z):\n    return z\n\n'
+           "class C(Base, metaclass=Meta):\n    x = 1\n\nfor i in range(3):\n    acc = i\nresult = helper(2)")
+    out = stub_solution_source(src, _ex("ex-e", "Write g"), needed={"g", "C", "result"})
+    assert out == ('# Exercise "Write g": write your code here.\n'
+                   'async def g(a, *b, k=3, **kw) -> float:\n    """Spec of g."""\n'
+                   '    raise NotImplementedError("exercise ex-e: replace this line with your code")\n\n'
+                   "class C(Base, metaclass=Meta):\n    pass\n"
+                   "result = None  # replace None with your answer")
+    experiment = stub_solution_source(src, _ex("ex-e", "Write g"))  # no check: the instruction only
+    assert experiment == '# Exercise "Write g": write your code here.'
 
 
-def test_unmarked_cell_that_does_not_parse_becomes_a_comment():
-    assert stub_solution_source("def f(:\n  secret", "ex-f") == "# Exercise ex-f: write your code here."
+def test_unmarked_cell_that_does_not_parse_becomes_the_instruction():
+    assert stub_solution_source("def f(:\n  secret", _ex("ex-f", "F")) == '# Exercise "F": write your code here.'
 
 
 @pytest.mark.parametrize("src, message", [
@@ -182,15 +231,20 @@ def test_unmarked_cell_that_does_not_parse_becomes_a_comment():
 ])
 def test_unbalanced_markers_are_errors(src, message):
     with pytest.raises(InstructorError, match=message):
-        stub_solution_source(src, "ex-g")
+        stub_solution_source(src, _ex("ex-g"))
+
+
+CHECK_IMPORT = _code("from rnn_course.checks.ch01 import check_rnn_step")
 
 
 @pytest.mark.parametrize("cells, message", [
     ([_md(_start("ex-a")), _code("x = 1", tags=["solution"])], "has no solution-end"),
-    ([_md(END)], "solution-end without a solution-start"),
-    ([_md(_start("ex-a")), _md(_start("ex-b"))], "inside the unclosed solution block ex-a"),
+    ([_md(END)], "cell 0: solution-end without a solution-start"),
+    ([_md(_start("ex-a")), _md(_start("ex-b"))], "cell 1: solution-start 'ex-b' before the solution-end of 'ex-a'"),
     ([_md(_start("ex-a")), _code("# BEGIN SOLUTION\nx = 1", tags=["solution"]), _md(END)], "cell 1: .*END SOLUTION"),
-    ([_md(_start("ex-a")), _code("check_a(a)"), _md(END)], "move the check cell after the solution-end"),
+    ([CHECK_IMPORT, _md(_start("ex-a")), _code("check_rnn_step(f)"), _md(END)],
+     "cell 2: a check call .* move the check cell after the solution-end"),
+    ([_md(_start("ex-a") + "\n\n" + END)], "separate cells"),
 ])
 def test_broken_solution_blocks_are_errors_naming_the_cell(cells, message):
     with pytest.raises(InstructorError, match=message):
@@ -218,17 +272,23 @@ def test_student_notebook_keeps_exercises_checks_and_lab(student):
     assert "assert x == 2" in sources            # the lab's hidden assertion stays
     assert "assert check_add(add)" not in sources  # the solutions' hidden assertion goes
     assert student.metadata["kernelspec"]["name"] == "python3"
+    assert parse(student).checks == CHECKS
     nbformat.validate(student)
 
 
-def test_student_stubs(student):
-    code = [c.source for c in student.cells if c.cell_type == "code"]
-    assert ('def add(a, b):\n    """Return a + b."""\n'
-            '    raise NotImplementedError("Exercise ex-demo-add: your code here")') in code
-    mul = next(s for s in code if "def mul" in s)
-    assert mul.startswith("# Exercise ex-demo-mul: write your code here.")
-    assert "def mul(a: int, b: int=2) -> int:" in mul and "class Scaler:" in mul and "FACTOR = None" in mul
-    assert "values = [1, 2, 3]\n# Exercise ex-demo-answer: write your code here.\nanswer = None" in "\n".join(code)
+def test_student_stubs_are_written_for_a_person(student):
+    code = [c.source for c in student.cells if "solution" in c.metadata.get("tags", [])]
+    assert code == [
+        'def add(a, b):\n    """Return a + b."""\n'
+        '    raise NotImplementedError("exercise ex-demo-add: replace this line with your code")',
+        '# Exercise "Multiply": write your code here.\n'
+        'def mul(a: int, b: int=2) -> int:\n'
+        '    raise NotImplementedError("exercise ex-demo-mul: replace this line with your code")\n\n'
+        "class Scaler:\n"
+        '    def __init__(self, k):\n        raise NotImplementedError("exercise ex-demo-mul: replace this line with your code")\n'
+        '    def __call__(self, v):\n        raise NotImplementedError("exercise ex-demo-mul: replace this line with your code")',
+        'values = [1, 2, 3]\n# Exercise "The answer": write your code here.\nanswer = None  # replace None with your answer',
+    ]
 
 
 def test_student_version_is_not_converted_twice(student):
@@ -259,17 +319,25 @@ def test_help_lists_the_subcommands(capsys):
     assert all(cmd in out for cmd in ["clean", "student", "grade"])
 
 
+def test_python_dash_m_runs_the_command_line():
+    done = subprocess.run([sys.executable, "-m", "rnn_course.instructor", "grade", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--jobs" in done.stdout and "--timeout" in done.stdout and "--expected" in done.stdout
+
+
 # --------------------------------------------------------------------------- grading
 
 
-def test_check_lines_and_expected_checks():
+def test_check_lines_keep_the_last_line_of_each_check():
     nb = new_notebook(cells=[
         _code("check_a(x)", output="✅ check_a: passed — ok\n❌ check_b: wrong shape\n"),
         _code("check_b(y)", output="✅ check_b: passed — fixed\n"),
-        _code("from m import check_c\ndef check_d(x):\n    pass"),
     ])
-    assert check_lines(nb) == {"check_a": True, "check_b": True}
-    assert expected_checks(nb) == ["check_a", "check_b"]
+    lines = check_lines(nb)
+    assert list(lines) == ["check_a", "check_b"]
+    assert (lines["check_a"].passed, lines["check_a"].message) == (True, "ok")
+    assert (lines["check_b"].passed, lines["check_b"].message) == (True, "fixed")
 
 
 def _partial_notebook() -> nbformat.NotebookNode:
@@ -281,45 +349,70 @@ def _partial_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def test_grading_reference_full_marks_student_zero(tmp_path, student):
-    # One grade run (kernels in parallel) covers the reference, a stub-only and a partial submission.
-    paths = {name: tmp_path / f"{name}.ipynb" for name in ["reference", "student", "partial", "broken"]}
+def test_grading_reference_student_partial_colab_and_broken(tmp_path, student, capfd):
+    # One grade run (kernels in parallel) covers every kind of submission.
+    paths = {name: tmp_path / f"{name}.ipynb" for name in ["reference", "student", "partial", "colab", "truncated"]}
     nbformat.write(instructor_notebook(), paths["reference"])
     nbformat.write(student, paths["student"])
     nbformat.write(_partial_notebook(), paths["partial"])
-    paths["broken"].write_text("this is not a notebook")
+    stale = "".join(f"✅ {c}: passed — from the student's own run\n" for c in CHECKS)
+    paths["colab"].write_text(colab_export(_partial_notebook(), stale_text=stale))
+    paths["truncated"].write_bytes(truncated(paths["reference"]))
     csv_path, executed = tmp_path / "grades.csv", tmp_path / "executed"
-    assert main(["grade", *map(str, paths.values()), "--out", str(csv_path), "--timeout", "60", "--jobs", "3",
+    assert main(["grade", *map(str, paths.values()), "--out", str(csv_path), "--timeout", "120", "--jobs", "3",
                  "--expected", str(paths["student"]), "--executed", str(executed)]) == 0
     rows = {r["notebook"]: r for r in csv.DictReader(csv_path.open())}
-    assert list(rows["reference.ipynb"])[1:5] == CHECKS
-    assert all(rows["reference.ipynb"][c] == "1" for c in CHECKS)
+    assert list(rows["reference.ipynb"])[1:] == [*CHECKS, "total", "max", "percent", "error"]
+    assert [rows["reference.ipynb"][c] for c in CHECKS] == ["1"] * 4
     assert rows["reference.ipynb"]["percent"] == "100.0" and rows["reference.ipynb"]["error"] == ""
-    assert all(rows["student.ipynb"][c] == "0" for c in CHECKS) and rows["student.ipynb"]["total"] == "0"
+    assert [rows["student.ipynb"][c] for c in CHECKS] == ["0"] * 4 and rows["student.ipynb"]["total"] == "0"
     assert rows["student.ipynb"]["error"] == ""
-    assert [rows["partial.ipynb"][c] for c in CHECKS] == ["0", "1", "1", "1"] and rows["partial.ipynb"]["percent"] == "75.0"
-    assert rows["broken.ipynb"]["total"] == "0" and "could not read notebook" in rows["broken.ipynb"]["error"]
+    for name in ("partial.ipynb", "colab.ipynb"):  # the stale ✅ lines of the Colab file do not count
+        assert [rows[name][c] for c in CHECKS] == ["0", "1", "1", "1"] and rows[name]["percent"] == "75.0"
+        assert rows[name]["error"] == ""
+    assert rows["truncated.ipynb"]["total"] == "0" and "not a readable notebook" in rows["truncated.ipynb"]["error"]
     # The student notebook ran to the end without a traceback, and the checks said why they failed.
     ran = nbformat.read(executed / "student.ipynb", as_version=4)
     assert not [o for c in ran.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for c in ran.cells if c.cell_type == "code" for o in c.outputs)
     assert text.count("not implemented yet") == 3 and "❌ check_answer: answer is still None" in text
-    partial = nbformat.read(executed / "partial.ipynb", as_version=4)
+    partial = nbformat.read(executed / "colab.ipynb", as_version=4)
     assert "❌ check_add: add(2, 3) should be 5, got -1." in str(partial.cells)
+    # The terminal shows the table and a progress bar, not the kernels' log lines.
+    out, err = capfd.readouterr()
+    assert "percent" in out and "graded 5 notebook(s)" in out
+    assert "grading: 100%" in err
+    assert "WARNING" not in out + err and "TCP" not in out + err and "Traceback" not in out + err
+
+
+def test_a_slow_cell_is_stopped_and_a_dead_kernel_is_reported(tmp_path):
+    print_check = "print('✅ check_{}: passed — ran')"
+    slow = new_notebook(cells=[_code("import time\ntime.sleep(600)"), _code(print_check.format("after"))])
+    dies = new_notebook(cells=[_code(print_check.format("before")), _code("import os\nos._exit(1)"),
+                               _code(print_check.format("after"))])
+    nbformat.write(slow, tmp_path / "slow.ipynb")
+    nbformat.write(dies, tmp_path / "dies.ipynb")
+    table = grade_notebooks([tmp_path / "slow.ipynb", tmp_path / "dies.ipynb"], timeout=5, jobs=2)
+    assert table.loc["slow.ipynb", "check_after"] == 1  # the run went on after the slow cell
+    assert table.loc["slow.ipynb", "error"] == "cell 0 ran longer than 5 s and was stopped"
+    assert table.loc["dies.ipynb", ["check_before", "check_after"]].tolist() == [1, 0]
+    assert table.loc["dies.ipynb", "error"].startswith("the kernel died")
 
 
 def test_grade_table_labels_repeated_names_by_folder(monkeypatch, tmp_path):
-    import rnn_course.instructor as instructor
+    import rnn_course.instructor.grade as grade
 
     async def fake_execute(path, timeout):
-        nb = new_notebook(cells=[_code("check_x(1)", output=f"{'✅' if 'a' in path.parent.name else '❌'} check_x: ok\n")])
-        return nb, ""
+        passed = "alice" in str(path)
+        return Graded(path.name, checks={"check_x": grade.CheckLine(passed, "ok")}, called=["check_x"])
 
-    monkeypatch.setattr(instructor, "_execute", fake_execute)
+    monkeypatch.setattr(grade, "_execute", fake_execute)
     table = grade_notebooks([tmp_path / "alice" / "lab.ipynb", tmp_path / "bob" / "lab.ipynb"], expected=["check_y"])
     assert list(table.index) == ["alice/lab.ipynb", "bob/lab.ipynb"]
-    assert list(table.columns) == ["check_y", "check_x", "total", "max", "percent", "error"]
-    assert table["check_x"].tolist() == [1, 0] and table["percent"].tolist() == [50.0, 0.0]
+    assert list(table.columns) == ["check_y", "total", "max", "percent", "error"]  # only what is expected
+    assert table["total"].tolist() == [0, 0]
+    table = grade_notebooks([tmp_path / "alice" / "lab.ipynb", tmp_path / "bob" / "lab.ipynb"])
+    assert table["check_x"].tolist() == [1, 0] and table["percent"].tolist() == [100.0, 0.0]
 
 
 # --------------------------------------------------------------------------- the real chapters
@@ -327,18 +420,6 @@ def test_grade_table_labels_repeated_names_by_folder(monkeypatch, tmp_path):
 
 def _trivial(line: str) -> bool:
     return not line or line.startswith("#") or re.fullmatch(r"[\s\)\]\}:,]*|pass|return|break|continue|else:", line) is not None
-
-
-def _solution_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    cells, inside = [], False
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and "{solution-start}" in cell.source:
-            inside = True
-        elif cell.cell_type == "markdown" and "{solution-end}" in cell.source:
-            inside = False
-        elif cell.cell_type == "code" and (inside or "solution" in cell.metadata.get("tags", [])):
-            cells.append(cell)
-    return cells
 
 
 def _marked_lines(source: str) -> list[str]:
@@ -358,8 +439,9 @@ def test_real_chapter_student_notebook_leaks_nothing(path):
     if path is None:
         pytest.skip("no chapter notebooks under chapters/ yet")
     original = nbformat.read(path, as_version=4)
+    parsed = parse(original)
     student, _ = make_student_notebook(original, path.name)
-    solutions = _solution_cells(original)
+    solutions = [original.cells[i] for i in sorted(parsed.solution_cells) if original.cells[i].cell_type == "code"]
     student_code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
     student_lines = {line.strip() for line in student_code.splitlines()}
     # Lines that also occur outside the solutions (e.g. `return h`) prove nothing either way.
@@ -378,34 +460,32 @@ def test_real_chapter_student_notebook_leaks_nothing(path):
     for before, after in zip(solutions, stubs):
         assert "# BEGIN SOLUTION" not in after.source and "# END SOLUTION" not in after.source
         _assert_stub(before.source, after.source, path.name)
-    explanations = _solution_markdown(original)
+    explanations = [original.cells[i].source for i in parsed.solution_cells if original.cells[i].cell_type == "markdown"]
     assert not [c for c in student.cells if c.cell_type == "markdown" and c.source in explanations]
-
-
-def _solution_markdown(nb: nbformat.NotebookNode) -> list[str]:
-    texts, inside = [], False
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and "{solution-start}" in cell.source:
-            inside = True
-        if inside and cell.cell_type == "markdown" and "{solution-end}" not in cell.source:
-            texts.append(cell.source)
-        if cell.cell_type == "markdown" and "{solution-end}" in cell.source:
-            inside = False
-    return texts
+    assert parse(student).checks == parsed.checks  # every check cell is still there
 
 
 def _assert_stub(before: str, after: str, name: str) -> None:
-    """A stub compiles; a whole-cell stub holds only imports, stub defs, classes and `= None`."""
-    clean = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in after.splitlines())
-    tree = ast.parse(clean)  # a SyntaxError here means a broken stub
+    """A stub compiles; a whole-cell stub holds only one comment, stub defs, classes and `= None`."""
+    tree = ast.parse(after)  # a SyntaxError here means a broken stub
     if "# BEGIN SOLUTION" in before:
         return  # the code outside the markers is the instructor's scaffold, kept on purpose
+    assert after.startswith("# Exercise ") and sum(line.startswith("#") for line in after.splitlines()) == 1
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            assert len(node.body) == 1 and isinstance(node.body[0], ast.Raise), f"{name}: {node.name} kept its body"
+            body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+            assert len(body) == 1 and isinstance(body[0], ast.Raise), f"{name}: {node.name} kept its body"
     for node in tree.body:
         if isinstance(node, ast.Assign):
             assert isinstance(node.value, ast.Constant) and node.value.value is None, f"{name}: assignment kept"
         else:
-            assert isinstance(node, (ast.Import, ast.ImportFrom, ast.ClassDef, ast.FunctionDef,
-                                     ast.AsyncFunctionDef)), f"{name}: {ast.unparse(node)[:60]}"
+            assert isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)), f"{name}: {ast.unparse(node)[:60]}"
+
+
+def test_colab_export_helper_writes_what_colab_writes():
+    text = colab_export(instructor_notebook())
+    data = json.loads(text)
+    assert data["nbformat_minor"] == 0 and "colab" in data["metadata"] and "id" in data["cells"][0]["metadata"]
+    assert "state" not in data["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
+    outputs = data["cells"][1]["outputs"]
+    assert "application/vnd.jupyter.widget-view+json" in outputs[1]["data"]

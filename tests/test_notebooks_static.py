@@ -20,6 +20,8 @@ import nbformat
 import pytest
 import yaml
 
+from rnn_course.instructor.exercises import parse as parse_exercises
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 NOTEBOOKS = sorted(p for p in CHAPTERS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
@@ -116,70 +118,12 @@ def device_and_seed_problems(nb) -> list[str]:
              ("seed_everything(", "the notebook must be seeded")] if call not in code]
 
 
-_OPEN = re.compile(r"^(`{3,}|:{3,})\{(exercise|exercise-start)\}(.*)$")
-_SOL_START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}\s*(\S*)\s*$")
-_SOL_END = re.compile(r"^(`{3,}|:{3,})\{solution-end\}\s*$")
-
-
-def _directive_options(lines: list[str], start: int) -> dict[str, str]:
-    options = {}
-    for line in lines[start + 1:]:
-        m = re.match(r"^:([\w-]+):\s*(.*)$", line.strip())
-        if not m:
-            break
-        options[m.group(1)] = m.group(2).strip()
-    return options
-
-
 def exercise_problems(nb, minimum: int = MIN_EXERCISES) -> list[str]:
-    """The sphinx-exercise pattern of CONTRIBUTING.md, which the instructor tool depends on."""
-    problems: list[str] = []
-    labels: list[str] = []
-    solved: list[str] = []
-    open_solution: str | None = None
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "markdown":
-            lines = cell.source.splitlines()
-            for j, line in enumerate(lines):
-                if _OPEN.match(line.strip()):
-                    label = _directive_options(lines, j).get("label")
-                    if not label:
-                        problems.append(f"cell {i}: exercise without a :label:")
-                    labels.append(label or "")
-                elif m := _SOL_START.match(line.strip()):
-                    if open_solution is not None:
-                        problems.append(f"cell {i}: solution-start {m.group(2)!r} before the solution-end "
-                                        f"of {open_solution!r}")
-                    open_solution = m.group(2)
-                    solved.append(open_solution)
-                    if not open_solution:
-                        problems.append(f"cell {i}: solution-start without an exercise label")
-                    if _directive_options(lines, j).get("class") != "dropdown":
-                        problems.append(f"cell {i}: solution-start {open_solution!r} needs ':class: dropdown'")
-                elif _SOL_END.match(line.strip()):
-                    if open_solution is None:
-                        problems.append(f"cell {i}: solution-end without a solution-start")
-                    open_solution = None
-        elif cell.cell_type == "code":
-            tagged = "solution" in _tags(cell)
-            if open_solution is not None and not tagged:
-                problems.append(f"cell {i}: code cell inside the solution of {open_solution!r} "
-                                "must be tagged 'solution'")
-            if open_solution is None and tagged:
-                problems.append(f"cell {i}: tagged 'solution' but outside solution-start/solution-end")
-    if open_solution is not None:
-        problems.append(f"solution-start {open_solution!r} has no solution-end")
-    if len(labels) < minimum:
-        problems.append(f"expected at least {minimum} {{exercise}} blocks, found {len(labels)}")
-    for label in labels:
-        if label and label not in solved:
-            problems.append(f"exercise {label!r} has no matching solution-start")
-    for label in solved:
-        if label and label not in labels:
-            problems.append(f"solution-start {label!r} matches no exercise label")
-    duplicates = sorted({x for x in labels if x and labels.count(x) > 1})
-    if duplicates:
-        problems.append(f"duplicate exercise labels: {duplicates}")
+    """The sphinx-exercise pattern of CONTRIBUTING.md, read by the instructor tools' parser."""
+    parsed = parse_exercises(nb)
+    problems = [str(p) for p in parsed.problems]
+    if len(parsed.exercises) < minimum:
+        problems.append(f"expected at least {minimum} {{exercise}} blocks, found {len(parsed.exercises)}")
     return problems
 
 

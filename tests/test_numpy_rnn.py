@@ -116,7 +116,7 @@ def _forgets_tanh_derivative(dh_next, cache):
 
 
 @pytest.mark.parametrize("name,broken", [("rnn_backward", _forgets_future),
-                                         ("rnn_step_backward", _forgets_tanh_derivative)])
+                                         ("_step_backward", _forgets_tanh_derivative)])
 def test_broken_backward_is_caught(name, broken, rng, monkeypatch):
     params, x, h0 = problem(rng, 2, 5)
     y = targets(rng, "many_to_many", "cross_entropy", 2, 5, 4)
@@ -147,7 +147,12 @@ def test_init_params_is_seeded_and_shaped():
     a, b = init_params(3, 5, 4, seed=7), init_params(3, 5, 4, seed=7)
     assert {k: v.shape for k, v in a.items()} == {"Wx": (3, 5), "Wh": (5, 5), "b": (5,), "Wy": (5, 4), "by": (4,)}
     assert all(np.array_equal(a[k], b[k]) for k in a)
-    assert np.abs(a["Wh"]).max() <= 1 / np.sqrt(5)
+    big = init_params(30, 400, 400, seed=0)  # enough numbers to see the distribution: U(-k, k)
+    k = 1 / np.sqrt(400)
+    for name, w in big.items():
+        assert np.abs(w).max() <= k and w.min() < -0.9 * k and w.max() > 0.9 * k, name
+        assert abs(w.std() - k / np.sqrt(3)) < 0.1 * k / np.sqrt(3), (name, w.std())  # not all zeros
+    assert np.abs(init_params(3, 5, 4, seed=0, scale=0.1)["Wh"]).max() <= 0.1
 
 
 def test_bad_shapes_name_expected_and_received(rng):
@@ -172,6 +177,20 @@ def test_bad_shapes_name_expected_and_received(rng):
         rnn_backward(np.zeros((2, 4, 5)), rnn_forward(x, h0, params["Wx"], params["Wh"], params["b"])[1])
     with pytest.raises(ValueError, match="one-layer"):
         from_torch_rnn(torch.nn.RNN(3, 5, num_layers=2))
+    with pytest.raises(ValueError, match=r"Wh: expected shape .*\(5, 5\), got \(3, 5\)"):
+        rnn_forward(x, h0, params["Wx"], np.zeros((3, 5)), params["b"])
+    with pytest.raises(ValueError, match=r"b: expected shape .*\(5,\), got \(4,\)"):
+        rnn_forward(x, h0, params["Wx"], params["Wh"], np.zeros(4))
+
+
+def test_inputs_are_checked_once_per_sequence_not_at_every_step(rng, monkeypatch):
+    calls = []
+    real = numpy_rnn.expect_shape
+    monkeypatch.setattr(numpy_rnn, "expect_shape", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    params, x, h0 = problem(rng, 2, 40)
+    h, cache = rnn_forward(x, h0, params["Wx"], params["Wh"], params["b"])
+    rnn_backward(np.ones_like(h), cache)
+    assert len(calls) < 10, calls  # not 40 steps x 4 checks
 
 
 # ------------------------------------------------------------------ review fixes

@@ -4,14 +4,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnn_course.tasks import (ADDING_CHANCE_MSE, adding_problem, copy_chance_accuracy, copy_task, delayed_recall,
+from rnn_course.tasks import (ADDING_CHANCE_MSE, IGNORE, adding_problem, delayed_cue_stream, delayed_recall,
                               recall_chance_accuracy)
 
 
 @pytest.mark.parametrize("make", [
     lambda seed: adding_problem(16, 11, seed=seed),
     lambda seed: delayed_recall(16, 9, n_classes=3, seed=seed),
-    lambda seed: copy_task(16, 6, n_copy=3, n_symbols=5, seed=seed),
+    lambda seed: delayed_cue_stream(3, 80, delay=5, seed=seed),
 ])
 def test_tasks_are_seeded(make):
     a, b, c = make(0), make(0), make(1)
@@ -69,21 +69,20 @@ def test_delayed_recall_chance_and_errors():
         delayed_recall(4, 0)
 
 
-def test_copy_task_layout():
-    x, y = copy_task(50, delay=7, n_copy=3, n_symbols=4, seed=1)
-    assert x.shape == (50, 13, 6) and y.shape == (50, 13) and y.dtype == torch.int64
-    codes = x.argmax(-1)
-    assert torch.equal(x.sum(-1), torch.ones(50, 13))  # one-hot everywhere
-    assert ((codes[:, :3] >= 1) & (codes[:, :3] <= 4)).all()
-    assert (codes[:, 9] == 5).all()  # go marker after the delay
-    assert (codes[:, 3:9] == 0).all() and (codes[:, 10:] == 0).all()
-    assert torch.equal(y[:, -3:], codes[:, :3])  # reproduce the symbols in order
-    assert (y[:, :-3] == 0).all()
-    assert copy_chance_accuracy(4) == 0.25
+def test_delayed_cue_stream_answers_are_the_cues_delay_steps_back():
+    x, y = delayed_cue_stream(5, 300, delay=20, n_classes=4, seed=3)
+    assert x.shape == (5, 300, 5) and y.shape == (5, 300) and y.dtype == torch.int64
+    b, t = torch.nonzero(y != IGNORE, as_tuple=True)
+    assert len(t) > 5 * 300 // 32  # at least one query every delay + 1 + max_gap steps
+    assert torch.equal(x[b, t - 20, :4].argmax(-1), y[b, t])
+    assert torch.all(x[b, t, 4] == 1) and x[..., 4].sum() == len(t)
+    assert x[..., :4].sum() >= len(t)
+    x2, y2 = delayed_cue_stream(5, 300, delay=20, n_classes=4, seed=3)
+    assert torch.equal(x, x2) and torch.equal(y, y2)
 
 
-def test_copy_task_errors():
-    with pytest.raises(ValueError, match="delay >= 1"):
-        copy_task(4, 0)
-    with pytest.raises(ValueError, match="n_symbols >= 2"):
-        copy_task(4, 5, n_symbols=1)
+def test_delayed_cue_stream_errors():
+    with pytest.raises(ValueError, match="delay must be an integer >= 1"):
+        delayed_cue_stream(2, 100, delay=0)
+    with pytest.raises(ValueError, match="n_classes >= 2"):
+        delayed_cue_stream(2, 100, n_classes=1)

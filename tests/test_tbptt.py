@@ -231,7 +231,7 @@ def test_train_tbptt_learns_a_one_step_delay():
     x = torch.randn(16, 60, 1)
     y = torch.roll(x, 1, dims=1)
     model = RecurrentModel(1, 8, 1, "gru")
-    history = tbptt.train_tbptt(model, x, y, nn.MSELoss(), k=10, epochs=12, lr=0.03, clip=1.0,
+    history = tbptt.train_tbptt(model, x, y, nn.MSELoss(), k=10, epochs=12, lr=0.03, clip_grad_norm=1.0,
                                 device="cpu", progress=False)
     assert history.train_loss[-1] < 0.3 * history.train_loss[0]
     assert not history.diverged
@@ -241,7 +241,7 @@ def test_train_tbptt_learns_a_one_step_delay():
     (dict(k=0), r"k must be an integer >= 1"),
     (dict(k=5, k1=6), r"k1 \(steps between updates\) must be at most k.*k1=6, k=5"),
     (dict(k=5, epochs=0), r"epochs must be an integer >= 1"),
-    (dict(k=5, clip=0.0), r"clip must be positive"),
+    (dict(k=5, clip_grad_norm=0.0), r"clip_grad_norm must be positive"),
 ])
 def test_train_tbptt_errors(kwargs, match):
     model, (x, y) = _model(), _data()
@@ -294,26 +294,7 @@ def test_saved_bytes_and_time_grow_with_the_chunk_length():
     assert all(p.grad is None for p in model.parameters())
 
 
-# --- the delayed-cue task -----------------------------------------------------------------
-
-def test_delayed_cue_stream_answers_are_the_cues_delay_steps_back():
-    x, y = tbptt.delayed_cue_stream(5, 300, delay=20, n_classes=4, seed=3)
-    assert x.shape == (5, 300, 5) and y.shape == (5, 300) and y.dtype == torch.int64
-    b, t = torch.nonzero(y != IGNORE, as_tuple=True)
-    assert len(t) > 5 * 300 // 32  # at least one query every delay + 1 + max_gap steps
-    assert torch.equal(x[b, t - 20, :4].argmax(-1), y[b, t])
-    assert torch.all(x[b, t, 4] == 1) and x[..., 4].sum() == len(t)
-    assert x[..., :4].sum() >= len(t)
-    x2, y2 = tbptt.delayed_cue_stream(5, 300, delay=20, n_classes=4, seed=3)
-    assert torch.equal(x, x2) and torch.equal(y, y2)
-
-
-def test_delayed_cue_stream_errors():
-    with pytest.raises(ValueError, match="delay must be an integer >= 1"):
-        tbptt.delayed_cue_stream(2, 100, delay=0)
-    with pytest.raises(ValueError, match="n_classes >= 2"):
-        tbptt.delayed_cue_stream(2, 100, n_classes=1)
-
+# --- the loss of sparse targets ------------------------------------------------------------
 
 def test_masked_cross_entropy():
     logits = torch.randn(2, 6, 3, requires_grad=True)
@@ -348,8 +329,8 @@ def test_recurrent_model_errors():
 # ------------------------------------------------------------------ review fixes
 def test_train_tbptt_rejects_a_nan_clip():
     x, y = _data()
-    with pytest.raises(ValueError, match="clip must be positive"):
-        tbptt.train_tbptt(_model(), x, y, nn.MSELoss(), k=5, clip=float("nan"), device="cpu", progress=False)
+    with pytest.raises(ValueError, match="clip_grad_norm must be positive"):
+        tbptt.train_tbptt(_model(), x, y, nn.MSELoss(), k=5, clip_grad_norm=float("nan"), device="cpu", progress=False)
 
 
 @pytest.mark.parametrize("which", ["full", "truncated"])

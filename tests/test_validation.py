@@ -20,23 +20,23 @@ from rnn_course.validation import as_float_array, expect_dtype, expect_ndim, exp
         (torch.tensor(1.0), ()),
     ],
 )
-def test_check_shape_accepts_matching_shapes(x, expected):
+def test_expect_shape_accepts_matching_shapes(x, expected):
     expect_shape("x", x, expected)
 
 
-def test_check_shape_wrong_rank_names_expected_and_received():
+def test_expect_shape_wrong_rank_names_expected_and_received():
     with pytest.raises(ValueError) as info:
         expect_shape("x", torch.zeros(32, 100), (None, None, 3), names=("batch", "time", "features"))
     assert str(info.value) == "x: expected shape (batch, time, features) = (?, ?, 3), got (32, 100)"
 
 
-def test_check_shape_wrong_size_names_expected_and_received():
+def test_expect_shape_wrong_size_names_expected_and_received():
     with pytest.raises(ValueError) as info:
         expect_shape("h0", np.zeros((1, 8, 16)), (1, 4, 16))
     assert str(info.value) == "h0: expected shape (1, 4, 16), got (1, 8, 16)"
 
 
-def test_check_shape_one_axis_is_written_as_a_tuple():
+def test_expect_shape_one_axis_is_written_as_a_tuple():
     with pytest.raises(ValueError, match=r"expected shape \(5,\), got \(4,\)"):
         expect_shape("b", torch.zeros(4), (5,))
     with pytest.raises(ValueError, match=r"expected shape \(hidden,\) = \(5,\), got \(4, 1\)"):
@@ -44,14 +44,14 @@ def test_check_shape_one_axis_is_written_as_a_tuple():
 
 
 @pytest.mark.parametrize("bad", [[1, 2, 3], 3.0, None, "abc"])
-def test_check_shape_rejects_things_without_a_shape(bad):
+def test_expect_shape_rejects_things_without_a_shape(bad):
     with pytest.raises(TypeError) as info:
         expect_shape("x", bad, (3,))
     assert str(info.value) == f"x: expected an array or tensor, got {type(bad).__name__}"
 
 
 # ------------------------------------------------------------------ expect_ndim
-def test_check_ndim():
+def test_expect_ndim():
     expect_ndim("x", torch.zeros(2, 3, 4), 3)
     with pytest.raises(ValueError) as info:
         expect_ndim("x", torch.zeros(2, 3), 3, names=("batch", "time", "features"))
@@ -61,26 +61,26 @@ def test_check_ndim():
 
 
 # ------------------------------------------------------------------ expect_dtype
-def test_check_dtype_accepts_any_allowed_dtype():
+def test_expect_dtype_accepts_any_allowed_dtype():
     expect_dtype("x", torch.zeros(2), torch.float32)
     expect_dtype("x", torch.zeros(2, dtype=torch.float64), torch.float32, torch.float64)
     expect_dtype("x", np.zeros(2), np.float64)
     expect_dtype("y", torch.zeros(2, dtype=torch.long), torch.long)
 
 
-def test_check_dtype_names_expected_and_received_torch():
+def test_expect_dtype_names_expected_and_received_torch():
     with pytest.raises(TypeError) as info:
         expect_dtype("targets", torch.zeros(2), torch.long)
     assert str(info.value) == "targets: expected dtype torch.int64, got torch.float32"
 
 
-def test_check_dtype_lists_every_allowed_dtype():
+def test_expect_dtype_lists_every_allowed_dtype():
     with pytest.raises(TypeError) as info:
         expect_dtype("x", torch.zeros(2, dtype=torch.int32), torch.float32, torch.float64)
     assert str(info.value) == "x: expected dtype torch.float32 or torch.float64, got torch.int32"
 
 
-def test_check_dtype_numpy_and_missing_dtype():
+def test_expect_dtype_numpy_and_missing_dtype():
     with pytest.raises(TypeError, match="x: expected dtype float32, got int64"):
         expect_dtype("x", np.zeros(2, dtype=np.int64), np.float32)
     with pytest.raises(TypeError, match="x: expected dtype torch.float32, got None"):
@@ -88,12 +88,12 @@ def test_check_dtype_numpy_and_missing_dtype():
 
 
 # ------------------------------------------------------------------ expect_same_device
-def test_check_same_device_accepts_one_device_and_ignores_non_tensors():
+def test_expect_same_device_accepts_one_device_and_ignores_non_tensors():
     expect_same_device(x=torch.zeros(2), h=torch.zeros(3), n=5, arr=np.zeros(2))
     expect_same_device()
 
 
-def test_check_same_device_names_every_tensor_and_its_device():
+def test_expect_same_device_names_every_tensor_and_its_device():
     with pytest.raises(RuntimeError) as info:
         expect_same_device(x=torch.zeros(2), h0=torch.zeros(2, device="meta"))
     msg = str(info.value)

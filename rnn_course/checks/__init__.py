@@ -74,6 +74,7 @@ def exercise_check(fn: Callable[..., tuple[bool, str]]) -> Callable[..., CheckRe
         result._printed = True  # see CheckResult._ipython_display_
         return result
 
+    wrapper.is_exercise_check = True  # how the instructor tools recognise a check (not by its name)
     return wrapper
 
 
@@ -124,13 +125,17 @@ def matches(got: Any, ref: Any, *, atol: float = 1e-8, rtol: float = 1e-6) -> bo
             and bool(np.allclose(arr, want, atol=atol, rtol=rtol)))
 
 
+def recognise(got: Any, mistakes: list[tuple[Any, str]]) -> str | None:
+    """The hint of the first mistake whose value ``got`` matches (``mistakes`` pairs the value a
+    classic slip produces with its hint; a value of None is skipped), or None."""
+    return next((hint for value, hint in mistakes if value is not None and matches(got, value)), None)
+
+
 def diagnose(name: str, got: Any, ref: Any, mistakes: list[tuple[Any, str]], *, axes: str | None = None
              ) -> str | None:
     """``None`` if ``got`` matches ``ref``; else the hint of the first recognised mistake
-    (``mistakes`` pairs the value a classic slip produces with its hint), else what differs."""
+    (see :func:`recognise`), else what differs."""
     if matches(got, ref):
         return None
-    for value, hint in mistakes:
-        if matches(got, value):
-            return hint
-    return compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or f"{name} differs from the reference."
+    return (recognise(got, mistakes) or compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes)
+            or f"{name} differs from the reference.")

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 import torch
-from torch import nn
-
 from . import diagnose, exercise_check, matches
+from .counting import check_count
 
 
 def _matmul_hint(error: RuntimeError, shapes: str) -> str:
@@ -81,66 +79,25 @@ def check_rnn_step(fn: Callable[..., Any]) -> tuple[bool, str]:
 
 
 # ----------------------------------------------------------------------------- count_rnn_params
-PARAM_CASES = ((1, 16, 1, False), (3, 5, 2, False), (3, 5, 1, True), (3, 5, 2, True), (10, 4, 3, True))
+PARAM_CASES = [(1, 16, 1, False), (3, 5, 2, False), (3, 5, 1, True), (3, 5, 2, True), (10, 4, 3, True)]
 
-
-def _count(I: int, H: int, L: int, bi: bool, *, biases: int = 2, upper_in: str = "right",
-           directions: int | None = None) -> int:
-    """Parameter count of nn.RNN(I, H, L, bidirectional=bi), or a classic mistake of it."""
-    D = directions or (2 if bi else 1)
-    total = 0
-    for layer in range(L):
-        if layer == 0 or upper_in == "input":
-            n_in = I
-        elif upper_in == "hidden":
-            n_in = H  # forgets that a bidirectional layer below outputs 2H
-        else:
-            n_in = (2 if bi else 1) * H
-        total += D * (H * n_in + H * H + biases * H)
-    return total
-
-
-_COUNT_MISTAKES = (
-    (dict(biases=1), "you counted one bias per layer and direction; nn.RNN has two, bias_ih and bias_hh "
-                     "(hidden_size each)."),
-    (dict(biases=0), "you forgot the biases: each layer and direction has bias_ih and bias_hh (hidden_size each)."),
-    (dict(directions=1), "a bidirectional layer has two independent sets of weights (forward and backward): "
-                         "multiply each layer's count by 2 when bidirectional=True."),
-    (dict(upper_in="input"), "layers above the first read the hidden state of the layer below, not x: their "
-                             "weight_ih is (H, H), or (H, 2H) when bidirectional."),
-    (dict(upper_in="hidden"), "in a bidirectional stack, layer 2 reads the forward and backward states "
-                              "concatenated, so its weight_ih is (H, 2H), not (H, H)."),
-)
-
-
-def reference_count(input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False) -> int:
-    """The true count, read from an ``nn.RNN`` (no formula to get wrong)."""
-    rnn = nn.RNN(input_size, hidden_size, num_layers=num_layers, bidirectional=bidirectional)
-    return sum(p.numel() for p in rnn.parameters())
+_COUNT_HINTS = {
+    "one_bias": "you counted one bias per layer and direction; nn.RNN has two, bias_ih and bias_hh "
+                "(hidden_size each).",
+    "no_bias": "you forgot the biases: each layer and direction has bias_ih and bias_hh (hidden_size each).",
+    "one_direction": "a bidirectional layer has two independent sets of weights (forward and backward): "
+                     "multiply each layer's count by 2 when bidirectional=True.",
+    "upper_reads_input": "layers above the first read the hidden state of the layer below, not x: their "
+                         "weight_ih is (H, H), or (H, 2H) when bidirectional.",
+    "upper_reads_h": "in a bidirectional stack, layer 2 reads the forward and backward states "
+                     "concatenated, so its weight_ih is (H, 2H), not (H, H).",
+}
 
 
 @exercise_check
 def check_count_rnn_params(fn: Callable[..., Any]) -> tuple[bool, str]:
     """Compare ``fn(input_size, hidden_size, num_layers=..., bidirectional=...)`` with nn.RNN on 5 configs."""
-    answers = {}
-    for I, H, L, bi in PARAM_CASES:
-        got = fn(I, H, num_layers=L, bidirectional=bi)
-        if isinstance(got, torch.Tensor) and got.numel() == 1:
-            got = got.item()
-        if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
-            return False, f"return a whole number (an int), got {type(got).__name__}: {got!r}."
-        answers[(I, H, L, bi)] = got
-    truth = {c: reference_count(*c) for c in PARAM_CASES}
-    wrong = [c for c in PARAM_CASES if answers[c] != truth[c]]
-    if not wrong:
-        return True, "your formula matches nn.RNN on 5 configurations (layers, directions, both biases)."
-    for kwargs, hint in _COUNT_MISTAKES:
-        if all(answers[c] == _count(*c, **kwargs) for c in PARAM_CASES):
-            return False, hint
-    I, H, L, bi = wrong[0]
-    return False, (f"count_rnn_params({I}, {H}, num_layers={L}, bidirectional={bi}) returned {answers[wrong[0]]}, "
-                   f"expected {truth[wrong[0]]} ({len(wrong)} of {len(PARAM_CASES)} configurations wrong). Per layer "
-                   "and direction: weight_ih (H, in) + weight_hh (H, H) + bias_ih (H) + bias_hh (H).")
+    return check_count(fn, "rnn", PARAM_CASES, _COUNT_HINTS, "count_rnn_params")
 
 
 # ----------------------------------------------------------------------------- jordan_step

@@ -4,10 +4,14 @@
   the backward pass of one tanh step (``rnn_course.numpy_rnn.StepCache`` as the cache).
 - ``check_rnn_backward(fn)``: ``fn(dh, cache) -> (dx, dh0, dWx, dWh, db)``, full BPTT over a
   list of step caches, with dh (N, T, H) the gradient from above at every step.
+- ``check_two_step_dh1(fn)``: ``fn(e1, e2, h2, Wh, Wy) -> dL/dh_1 (N, H)`` for a two-step RNN
+  with outputs ``y_t = h_t @ Wy + by`` and ``e_t = dL_t/dy_t (N, V)``: the hand derivation.
+- ``check_precision_table(precision)``: the finite-difference errors of dL/dWh for step sizes
+  1e-1 ... 1e-9 in float64 and float32 (a DataFrame, index h, columns "float64", "float32").
 
-Both say which gradient is wrong and, when the answer matches a classic mistake (forgot
-tanh', multiplied by W instead of W.T, forgot to sum over the batch, forgot the gradient
-arriving from step t+1 ...), name the mistake.
+Each says what is wrong and, when the answer matches a classic mistake (forgot tanh',
+multiplied by W instead of W.T, forgot to sum over the batch, forgot the gradient arriving
+from step t+1, forgot to cast to float32 ...), names the mistake.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..numpy_rnn import StepCache, rnn_forward, rnn_step_backward, rnn_step_forward
+from ..numpy_rnn import StepCache, init_params, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 from . import diagnose, exercise_check, matches
 
 STEP_FIELDS = ("dx", "dh_prev", "dWx", "dWh", "db")
@@ -150,3 +154,88 @@ def check_rnn_backward(fn: Callable[[np.ndarray, list[StepCache]], Any]) -> tupl
             return False, f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong: {hint}"
     axes = {"dx": "(N, T, D)", "dh0": "(N, H)", "dWx": "(D, H)", "dWh": "(H, H)", "db": "(H,)"}
     return _report({k: diagnose(k, out[k], ref[k], [], axes=axes[k]) for k in wrong}, len(SEQ_FIELDS))
+
+
+# ----------------------------------------------------------------------------- two steps by hand
+@exercise_check
+def check_two_step_dh1(fn: Callable[..., Any]) -> tuple[bool, str]:
+    """Compare ``fn(e1, e2, h2, Wh, Wy)`` with dL/dh_1 from ``rnn_backward`` (N=3, H=4, V=2)."""
+    rng = np.random.default_rng(12)
+    N, D, H, V = 3, 2, 4, 2
+    p = init_params(D, H, V, seed=12)
+    h, cache = rnn_forward(rng.standard_normal((N, 2, D)), rng.standard_normal((N, H)), p["Wx"], p["Wh"], p["b"])
+    e = rng.standard_normal((N, 2, V))  # e_t = dL_t/dy_t
+    truth = rnn_backward(e @ p["Wy"].T, cache).dh_total[:, 0]
+    e1, e2, h2, Wh, Wy = e[:, 0], e[:, 1], h[:, 1], p["Wh"], p["Wy"]
+    try:
+        got = fn(e1.copy(), e2.copy(), h2.copy(), Wh.copy(), Wy.copy())
+    except ValueError as err:
+        if "matmul" not in str(err) and "shape" not in str(err):
+            raise
+        return False, (f"a matrix product failed ({err}). In the row layout y_t = h_t @ Wy + by with Wy (H, V) = "
+                       f"({H}, {V}), so the error reaches h_t as e_t @ Wy.T, shape (N, H).")
+    from_y1, delta2 = e1 @ Wy.T, (1 - h2**2) * (e2 @ Wy.T)
+    hint = diagnose("dL/dh_1", got, truth, [
+        (from_y1, "you forgot that h_1 also affects L_2: add the path through step 2, "
+                  "W_hh^T delta_2 (in the row layout delta2 @ Wh.T with delta2 = (1 - h2**2) * (e2 @ Wy.T))."),
+        (delta2 @ Wh.T, "you kept only the path through step 2: add the direct path through y_1, e1 @ Wy.T."),
+        (from_y1 + (e2 @ Wy.T) @ Wh.T, "delta_2 needs tanh' of step 2: multiply e2 @ Wy.T by (1 - h2**2) "
+                                       "before going back through W_hh."),
+        (from_y1 + delta2 @ Wh, "multiply by Wh.T, not Wh (the square shape hides the transpose): "
+                                "a_2 = x_2 @ Wx + h_1 @ Wh + b, so the gradient to h_1 is delta2 @ Wh.T."),
+        (from_y1 + ((1 - h2) * (e2 @ Wy.T)) @ Wh.T, "tanh'(a) = 1 - tanh(a)**2 = 1 - h2**2, not 1 - h2."),
+    ], axes="(N, H)")
+    if hint:
+        return False, hint
+    return True, "your dL/dh_1 matches rnn_backward's on a random two-step sequence (both paths, tanh', W_hh^T)."
+
+
+# ----------------------------------------------------------------------------- finite-difference precision
+STEPS = (1e-1, 1e-3, 1e-5, 1e-7, 1e-9)
+
+
+@exercise_check
+def check_precision_table(precision: Any) -> tuple[bool, str]:
+    """Check the table of finite-difference errors: rows h in ``STEPS``, columns float64 and float32.
+
+    The numbers depend on the lab's data, so the check tests what any correct table shows:
+    relative errors in [0, 1]; in float64 a tiny error near h = 1e-5 and larger ones at both
+    ends (truncation, rounding); in float32 no step size below 1e-5.
+    """
+    import pandas as pd
+
+    if precision is None:
+        return False, "precision is None: build the table (a DataFrame with one row per step size h)."
+    table = precision if isinstance(precision, pd.DataFrame) else pd.DataFrame(precision)
+    missing = [c for c in ("float64", "float32") if c not in table.columns]
+    if missing:
+        return False, f"the table needs the columns 'float64' and 'float32'; it has {list(table.columns)}."
+    try:
+        rows = {float(h): i for i, h in enumerate(table.index)}
+    except (TypeError, ValueError):
+        return False, f"the index must be the step sizes h {list(STEPS)}, got {list(table.index)}."
+    found = {h: next((i for r, i in rows.items() if np.isclose(r, h, rtol=1e-6, atol=0)), None) for h in STEPS}
+    if any(i is None for i in found.values()):
+        return False, f"the index must be the step sizes h {list(STEPS)}, got {list(table.index)}."
+    err = {c: np.array([float(table[c].iloc[found[h]]) for h in STEPS]) for c in ("float64", "float32")}
+    if any(not np.all(np.isfinite(v)) or v.min() < 0 or v.max() > 1 for v in err.values()):
+        return False, ("relative errors lie between 0 and 1 (rel_error(a, b) = |a - b| / (|a| + |b|)); "
+                       "use finite_difference_errors or rel_error.")
+    f64, f32 = err["float64"], err["float32"]
+    if np.all(np.abs(np.log10((f32 + 1e-300) / (f64 + 1e-300))) < 1):
+        return False, ("your float32 column is the float64 one: cast every array the loss uses (parameters, "
+                       "x and h0) to np.float32 inside the loss function, so that the loss is computed in float32.")
+    if f32.min() < 1e-5 and f64.min() > 1e-5:
+        return False, "the columns look swapped: float64 should reach far smaller errors than float32."
+    best = STEPS[int(np.argmin(f64))]
+    if f64.min() > 1e-7:
+        return False, (f"in float64 your smallest error is {f64.min():.1e} (at h = {best:g}); a correct check "
+                       "reaches below 1e-7 near h = 1e-5. Compare with the analytic gradient of the same loss and "
+                       "use centred differences (finite_difference_errors does both).")
+    if not (f64[0] > 100 * f64.min() and f64[-1] > 100 * f64.min()):
+        return False, "in float64 both h = 0.1 (truncation) and h = 1e-9 (rounding) should be far worse than the best h."
+    if f32.min() < 1e-5:
+        return False, (f"your float32 column reaches {f32.min():.1e}: is the loss really computed in float32? "
+                       "Casting back to float64 before the loss hides the rounding.")
+    return True, (f"float64 is best at h = {best:g} ({f64.min():.0e}), worse at both ends; float32 never gets "
+                  f"below {f32.min():.0e}.")

@@ -13,7 +13,8 @@ from typing import Callable
 
 import torch
 
-from . import compare, exercise_check
+from ..diagnostics import spectral_radius
+from . import compare, diagnose, exercise_check, matches, recognise
 
 
 def reference_clip_grad_norm(grads: list[torch.Tensor], max_norm: float) -> list[torch.Tensor]:
@@ -39,30 +40,32 @@ def _global_norm(tensors: list[torch.Tensor]) -> float:
     return float(torch.sqrt(sum((t.double() ** 2).sum() for t in tensors)))
 
 
-def _diagnose_clip(got: list[torch.Tensor], grads: list[torch.Tensor], max_norm: float) -> str | None:
-    """Name a common mistake that explains ``got``, or None."""
-    def same(candidate: list[torch.Tensor]) -> bool:
-        return all(torch.allclose(a, b, rtol=1e-5, atol=1e-9) for a, b in zip(got, candidate))
+def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat([t.reshape(-1) for t in tensors])
 
+
+def _clip_mistakes(grads: list[torch.Tensor], max_norm: float) -> list[tuple[torch.Tensor | None, str]]:
+    """What the common slips return (all tensors flattened into one vector), with their hints."""
     total = _global_norm(grads)
-    per_tensor = [g * min(1.0, max_norm / float(g.norm())) for g in grads]
-    if same(per_tensor):
-        return ("you clipped each tensor by its own norm. Norm clipping computes ONE global norm "
-                "sqrt(sum of ||g||^2 over all tensors) and rescales every tensor by the same factor, "
-                "so the direction of the whole gradient is kept.")
-    if same([g.clamp(-max_norm, max_norm) for g in grads]):
-        return ("you clamped each element to [-max_norm, max_norm]: that is value clipping "
-                "(torch.nn.utils.clip_grad_value_), which changes the gradient's direction. "
-                "Rescale all tensors by max_norm / global_norm instead.")
-    if total > 0 and same([g * (max_norm / total) for g in grads]) and total < max_norm:
-        return ("your gradients were already small (global norm below max_norm), but you scaled them UP "
-                "to max_norm. Clipping only shrinks: use the factor min(1, max_norm / global_norm).")
-    if total > 0 and same([g * min(1.0, max_norm / total**2) for g in grads]):
-        return "you divided by the squared norm: take the square root of the sum of squares."
-    if total > 0 and same([g * min(1.0, max_norm / sum(float(t.norm()) for t in grads)) for g in grads]):
-        return ("you added up the per-tensor norms; the global L2 norm is sqrt(sum of squared norms), "
-                "not the sum of the norms.")
-    return None
+    scaled = lambda factor: _flat([g * factor for g in grads]) if total > 0 else None  # noqa: E731
+    return [
+        (_flat([g * min(1.0, max_norm / float(g.norm())) for g in grads]),
+         "you clipped each tensor by its own norm. Norm clipping computes ONE global norm "
+         "sqrt(sum of ||g||^2 over all tensors) and rescales every tensor by the same factor, "
+         "so the direction of the whole gradient is kept."),
+        (_flat([g.clamp(-max_norm, max_norm) for g in grads]),
+         "you clamped each element to [-max_norm, max_norm]: that is value clipping "
+         "(torch.nn.utils.clip_grad_value_), which changes the gradient's direction. "
+         "Rescale all tensors by max_norm / global_norm instead."),
+        (scaled(max_norm / total) if total < max_norm else None,
+         "your gradients were already small (global norm below max_norm), but you scaled them UP "
+         "to max_norm. Clipping only shrinks: use the factor min(1, max_norm / global_norm)."),
+        (scaled(min(1.0, max_norm / total**2)), "you divided by the squared norm: take the square root of the sum "
+                                                "of squares."),
+        (scaled(min(1.0, max_norm / sum(float(t.norm()) for t in grads))),
+         "you added up the per-tensor norms; the global L2 norm is sqrt(sum of squared norms), "
+         "not the sum of the norms."),
+    ]
 
 
 @exercise_check
@@ -85,15 +88,14 @@ def check_clip_grad_norm(clip_grad_norm: Callable) -> tuple[bool, str]:
             if tuple(a.shape) != tuple(b.shape):
                 return False, (f"in the case '{label}', tensor {i} has shape {tuple(a.shape)}, expected "
                                f"{tuple(b.shape)}: clipping rescales a tensor, it never changes its shape.")
-        hint = None
-        for i, (a, b) in enumerate(zip(got, expected)):
-            hint = hint or compare(f"tensor {i}", a, b, atol=1e-8, rtol=1e-5)
-        if hint is not None:
-            specific = _diagnose_clip(got, grads, max_norm)
-            if specific is None and label.startswith("small"):
-                specific = ("when the global norm is already at most max_norm, return the gradients "
-                            "unchanged (factor 1).")
-            return False, f"case '{label}': " + (specific or hint)
+        if matches(_flat(got), _flat(expected), atol=1e-8, rtol=1e-5):
+            continue
+        specific = recognise(_flat(got), _clip_mistakes(grads, max_norm))
+        if specific is None and label.startswith("small"):
+            specific = "when the global norm is already at most max_norm, return the gradients unchanged (factor 1)."
+        located = next(h for i, (a, b) in enumerate(zip(got, expected))
+                       if (h := compare(f"tensor {i}", a, b, atol=1e-8, rtol=1e-5)) is not None)
+        return False, f"case '{label}': " + (specific or located)
     return True, "global norm clipping on 3 cases (large, spread over tensors, already small)."
 
 
@@ -106,15 +108,11 @@ def _matrices() -> list[tuple[str, torch.Tensor]]:
             ("a non-symmetric (shear) matrix", shear)]
 
 
-def _radius(W: torch.Tensor) -> float:
-    return float(torch.linalg.eigvals(W).abs().max())
-
-
 @exercise_check
 def check_scale_to_spectral_radius(scale_to_spectral_radius: Callable) -> tuple[bool, str]:
     """Check ``scale_to_spectral_radius(W, rho) -> W'`` with spectral radius ``rho``."""
-    for label, W, rho in [(lbl, W, r) for (lbl, W), r in zip(_matrices(), (1.5, 0.9, 0.8))]:
-        expected = W * (rho / _radius(W))
+    for (label, W), rho in zip(_matrices(), (1.5, 0.9, 0.8)):
+        radius = spectral_radius(W)
         got = scale_to_spectral_radius(W.clone(), rho)
         if got is None:
             return False, "your function returned None: return the rescaled matrix."
@@ -125,24 +123,19 @@ def check_scale_to_spectral_radius(scale_to_spectral_radius: Callable) -> tuple[
             return False, (f"for {label}, your matrix contains inf or NaN: did you divide by the largest REAL "
                            "eigenvalue? Its eigenvalues are complex (±2i, real part 0); the spectral radius is "
                            "the largest absolute value, eigvals(W).abs().max().")
-        hint = compare("the rescaled matrix", got_t, expected, atol=1e-8, rtol=1e-6)
-        if hint is None:
-            continue
-        if got_t.shape == W.shape:
-            for wrong, why in [
-                (W * (rho / float(torch.linalg.matrix_norm(W, ord=2))),
-                 "you divided by the largest singular value (the spectral norm). The spectral radius is "
-                 "the largest |eigenvalue|: torch.linalg.eigvals(W).abs().max()."),
-                (W * (rho / float(torch.linalg.eigvals(W).real.max())) if torch.linalg.eigvals(W).real.max() != 0
-                 else None,
-                 "you used the largest real part of the eigenvalues. Eigenvalues can be complex (or negative): "
-                 "take the largest absolute value, eigvals(W).abs().max()."),
-                (W * (rho / float(W.abs().max())), "you divided by the largest |entry| of W; the spectral radius "
-                 "is the largest |eigenvalue|."),
-                (W * (_radius(W) / rho), "you inverted the factor: multiply W by rho / radius(W)."),
-                (W / _radius(W), "you normalised the radius to 1 but forgot to multiply by rho."),
-            ]:
-                if wrong is not None and torch.allclose(got_t, wrong, rtol=1e-6, atol=1e-9):
-                    return False, f"for {label}: {why}"
-        return False, f"for {label} with rho = {rho}: {hint}"
+        largest_real = float(torch.linalg.eigvals(W).real.max())
+        hint = diagnose("the rescaled matrix", got_t, W * (rho / radius), [
+            (W * (rho / float(torch.linalg.matrix_norm(W, ord=2))),
+             "you divided by the largest singular value (the spectral norm). The spectral radius is "
+             "the largest |eigenvalue|: torch.linalg.eigvals(W).abs().max()."),
+            (W * (rho / largest_real) if largest_real != 0 else None,
+             "you used the largest real part of the eigenvalues. Eigenvalues can be complex (or negative): "
+             "take the largest absolute value, eigvals(W).abs().max()."),
+            (W * (rho / float(W.abs().max())), "you divided by the largest |entry| of W; the spectral radius "
+                                               "is the largest |eigenvalue|."),
+            (W * (radius / rho), "you inverted the factor: multiply W by rho / radius(W)."),
+            (W / radius, "you normalised the radius to 1 but forgot to multiply by rho."),
+        ])
+        if hint:
+            return False, f"for {label} with rho = {rho}: {hint}"
     return True, "spectral radius matches rho on 3 matrices (random, complex eigenvalues, non-symmetric)."

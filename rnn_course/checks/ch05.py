@@ -19,8 +19,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..gated import count_parameters
 from . import compare, exercise_check, to_numpy
+from .counting import check_count
 
 _SHAPES = [(3, 4, 5), (1, 2, 3)]  # (batch N, input D, hidden H): distinct sizes expose swapped axes
 
@@ -107,52 +107,21 @@ def check_coupled_lstm_step(fn: Callable) -> tuple[bool, str]:
 
 _COUNT_CONFIGS = [(10, 20, 1, False), (3, 8, 2, False), (5, 7, 3, True), (1, 1, 1, True), (6, 4, 2, True)]
 
-
-def _count_variant(D: int, H: int, L: int, bidirectional: bool, *, gates: int = 4, n_bias: int = 2,
-                   both_dirs: bool = True, upper: str = "dirs") -> int:
-    dirs = 2 if (bidirectional and both_dirs) else 1
-    total = 0
-    for k in range(L):
-        d_k = D if k == 0 else {"dirs": H * (2 if bidirectional else 1), "input": D, "hidden": H}[upper]
-        total += dirs * (gates * H * (d_k + H) + n_bias * gates * H)
-    return total
-
-
-_COUNT_MISTAKES = [
-    (dict(gates=3), "that is the GRU's count (3 gate blocks); an LSTM has 4 blocks: i, f, g, o."),
-    (dict(gates=1), "each of the 4 gate blocks (i, f, g, o) has its own weights and biases: multiply by 4."),
-    (dict(n_bias=1), "PyTorch has two bias vectors per layer and direction, b_ih and b_hh, each 4H long."),
-    (dict(n_bias=0), "you forgot the biases: two vectors b_ih and b_hh of length 4H per layer and direction."),
-    (dict(both_dirs=False), "a bidirectional LSTM has a complete second set of parameters for the backward "
-                            "direction: multiply each layer by 2."),
-    (dict(upper="input"), "layers above the first read the previous layer's output (size H, or 2H when "
-                          "bidirectional), not the input features."),
-    (dict(upper="hidden"), "with bidirectional=True, layers above the first read both directions "
-                           "concatenated: their input size is 2H."),
-]
+_COUNT_HINTS = {
+    "gru": "that is the GRU's count (3 gate blocks); an LSTM has 4 blocks: i, f, g, o.",
+    "rnn": "each of the 4 gate blocks (i, f, g, o) has its own weights and biases: multiply by 4.",
+    "one_bias": "PyTorch has two bias vectors per layer and direction, b_ih and b_hh, each 4H long.",
+    "no_bias": "you forgot the biases: two vectors b_ih and b_hh of length 4H per layer and direction.",
+    "one_direction": "a bidirectional LSTM has a complete second set of parameters for the backward "
+                     "direction: multiply each layer by 2.",
+    "upper_reads_input": "layers above the first read the previous layer's output (size H, or 2H when "
+                         "bidirectional), not the input features.",
+    "upper_reads_h": "with bidirectional=True, layers above the first read both directions "
+                     "concatenated: their input size is 2H.",
+}
 
 
 @exercise_check
 def check_lstm_param_count(fn: Callable) -> tuple[bool, str]:
     """Check ``fn(input_size, hidden_size, num_layers=1, bidirectional=False) -> int`` against nn.LSTM."""
-    got = []
-    for D, H, L, bidi in _COUNT_CONFIGS:
-        value = fn(D, H, num_layers=L, bidirectional=bidi)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return False, f"return a number (an int), got {type(value).__name__}."
-        if number != round(number):
-            return False, f"a parameter count is a whole number, got {value} for input_size={D}, hidden_size={H}."
-        got.append(int(round(number)))
-    expected = [count_parameters("lstm", D, H, L, bidi) for D, H, L, bidi in _COUNT_CONFIGS]
-    if got == expected:
-        return True, f"your formula matches nn.LSTM on {len(expected)} configurations (multi-layer, bidirectional)."
-    for options, hint in _COUNT_MISTAKES:
-        if got == [_count_variant(*cfg, **options) for cfg in _COUNT_CONFIGS]:
-            return False, hint
-    k = next(j for j, (a, b) in enumerate(zip(got, expected)) if a != b)
-    D, H, L, bidi = _COUNT_CONFIGS[k]
-    return False, (f"wrong count for input_size={D}, hidden_size={H}, num_layers={L}, bidirectional={bidi}: "
-                   f"expected {expected[k]}, got {got[k]}. "
-                   "Per layer and direction: 4H·(D_k + H) weights plus 2·4H biases.")
+    return check_count(fn, "lstm", _COUNT_CONFIGS, _COUNT_HINTS, "lstm_param_count")

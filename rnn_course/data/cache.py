@@ -1,13 +1,16 @@
-"""Download-and-cache access to the open PhysioNet files the course uses.
+"""Download-and-cache access to the open PhysioNet files the course uses, built on pooch.
 
 The cache mirrors PhysioNet's URLs: ``<cache>/physionet/<database>/<version>/<file>`` is
-``https://physionet.org/files/<database>/<version>/<file>``. The cache folder is
-``$RNN_COURSE_DATA`` when set, else a per-user cache folder (``platformdirs``).
+``<base>/<database>/<version>/<file>`` with ``<base>`` = ``https://physionet.org/files/`` or
+``$RNN_COURSE_BASE_URL``. The cache folder is ``$RNN_COURSE_DATA`` when set, else a
+per-user cache folder.
 
 Every file is checked against a SHA-256 registry shipped with the package (PhysioNet's own
-``SHA256SUMS.txt``). A file that is missing is downloaded to a temporary file next to its
-final place, verified, and only then moved into place; a mismatch is an error and the bad
-bytes are deleted, never used.
+``SHA256SUMS.txt``). `pooch <https://www.fatiando.org/pooch>`_ does the rest, as for SciPy,
+scikit-image and MNE: a missing file is downloaded to a temporary file next to its place,
+verified and only then moved into place; a failed download is tried again (a flaky
+connection); a cached file that no longer matches its hash is downloaded again. Whatever
+fails ends in a :class:`DataError` that names the file, the URL and ``$RNN_COURSE_DATA``.
 
 Loaders for the two databases live in :mod:`rnn_course.data.mitbih` and
 :mod:`rnn_course.data.physionet2012`.
@@ -15,23 +18,24 @@ Loaders for the two databases live in :mod:`rnn_course.data.mitbih` and
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
-import threading
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlparse
 
-import platformdirs
+import pooch
+import requests
 from tqdm import tqdm
 
 DATA_ENV_VAR = "RNN_COURSE_DATA"
 BASE_URL_ENV_VAR = "RNN_COURSE_BASE_URL"
 PHYSIONET_URL = "https://physionet.org/files/"
+RETRIES = 2  # a failed download is tried twice more (pooch waits 1 s, then 2 s)
+
+pooch.get_logger().setLevel("WARNING")  # pooch logs every download; the progress bar says enough
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,13 @@ DATABASES = {
 }
 
 
+class _Bar(tqdm):
+    """A plain tqdm download bar for pooch, which tests ``if progressbar:`` before its size is known."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
 class DataError(RuntimeError):
     """A data file could not be found, downloaded or verified."""
 
@@ -62,7 +73,7 @@ def cache_dir() -> Path:
     env = os.environ.get(DATA_ENV_VAR, "").strip()
     if env:
         return Path(env).expanduser()
-    return Path(platformdirs.user_cache_dir("rnn_course")) / "data"
+    return Path(pooch.os_cache("rnn_course")).expanduser() / "data"
 
 
 def base_url() -> str:
@@ -92,15 +103,6 @@ def registry(database: str) -> dict[str, str]:
     return table
 
 
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _expected_hash(database: str, file: str) -> str:
     table = registry(database)
     if file not in table:
@@ -110,86 +112,85 @@ def _expected_hash(database: str, file: str) -> str:
     return table[file]
 
 
+@lru_cache(maxsize=8)
+def _pooch(database: str, folder: Path, url: str) -> pooch.Pooch:
+    """The pooch of one database at one cache folder and base URL (the variables may change)."""
+    db = _database(database)
+    return pooch.create(path=folder / db.folder, base_url=f"{url}{db.name}/{db.version}/",
+                        registry=registry(database), retry_if_failed=RETRIES)
+
+
+def _reason(error: requests.RequestException, url: str) -> str:
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"HTTP {error.response.status_code}"
+    if isinstance(error, requests.ConnectionError):
+        return f"no connection to {urlparse(url).netloc}"
+    if isinstance(error, requests.Timeout):
+        return "the server did not answer in time"
+    return type(error).__name__
+
+
 def fetch(database: str, file: str, *, progress: bool = True) -> Path:
     """Return the local path of ``file`` from ``database``, downloading it if needed.
 
     ``file`` is relative to the database's version folder, e.g. ``"100.dat"`` or
-    ``"set-a/132539.txt"``. Raises :class:`DataError` if the file is missing and cannot be
-    downloaded, or if its bytes do not match the registry.
+    ``"set-a/132539.txt"``. A cached copy whose SHA-256 no longer matches is downloaded
+    again. Raises :class:`DataError` if the file cannot be downloaded and verified.
     """
-    db = _database(database)
     expected = _expected_hash(database, file)
-    path = cache_dir() / db.folder / file
-    url = f"{base_url()}{db.name}/{db.version}/{file}"
-    if path.exists():
-        actual = sha256_of(path)
-        if actual != expected:
-            raise DataError(
-                f"cached file {path} is corrupt: SHA-256 {actual}, expected {expected}. "
-                f"Delete it and run again to download a fresh copy from {url}"
-            )
+    path = cache_dir() / _database(database).folder / file
+    if path.is_file() and pooch.file_hash(str(path)) == expected:
         return path
-    _download(url, path, expected, progress=progress)
+    stale = path.exists()
+    fetcher = _pooch(database, cache_dir(), base_url())
+    url = fetcher.get_url(file)
+    where = (f"the cached copy {path} does not match its SHA-256 and downloading a fresh one" if stale
+             else f"{Path(file).name} is not in the data cache ({path}) and downloading it")
+    bar = _Bar(unit="B", unit_scale=True, desc=Path(file).name) if progress else False
+    try:
+        fetcher.fetch(file, downloader=pooch.HTTPDownloader(progressbar=bar, timeout=60))
+    except requests.RequestException as e:  # (an OSError too: caught first)
+        raise DataError(
+            f"{where} from {url} failed: {_reason(e, url)}. Without internet, set {DATA_ENV_VAR} to a "
+            f"folder laid out as physionet/<database>/<version>/<file> that holds it."
+        ) from e
+    except ValueError as e:  # the bytes never matched the registry
+        raise DataError(
+            f"downloaded {url} {1 + RETRIES} times but its SHA-256 never matched {expected}; the bytes were "
+            "deleted, not used (a proxy or a truncated transfer can cause this; retry later)"
+        ) from e
+    except OSError as e:
+        what = "write into" if path.parent.is_dir() else "create"
+        raise DataError(f"cannot {what} the cache folder {path.parent} ({e}); set {DATA_ENV_VAR} to a "
+                        "writable folder") from e
+    finally:
+        if bar:
+            bar.close()
     return path
 
 
 def fetch_many(database: str, files: list[str], *, progress: bool = True, workers: int = 8) -> list[Path]:
-    """:func:`fetch` several files (downloads run in parallel threads); paths in input order."""
+    """:func:`fetch` several files (downloads run in parallel threads); paths in input order.
+
+    The first failure stops the downloads that have not started and is raised.
+    """
     folder = cache_dir() / _database(database).folder
     missing = sum(not (folder / f).exists() for f in files)
     bar = tqdm(total=len(files), desc=f"{database} files", unit="file", disable=not progress or missing == 0)
+
     def one(f: str) -> Path:
         p = fetch(database, f, progress=False)
         bar.update()
         return p
+
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, files))
+            futures = [pool.submit(one, f) for f in files]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
     finally:
         bar.close()
-
-
-def _download(url: str, path: Path, expected: str, *, progress: bool) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise DataError(
-            f"cannot create the cache folder {path.parent} ({e}); set {DATA_ENV_VAR} to a writable folder"
-        ) from e
-    # A temporary name unique to this process and thread, so that parallel downloads of the
-    # same file (e.g. notebooks run by pytest-xdist) never write into one another's bytes.
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.part")
-    try:
-        out = open(tmp, "wb")
-    except OSError as e:
-        raise DataError(
-            f"cannot write {tmp.name} into the cache folder {path.parent} ({e}); "
-            f"set {DATA_ENV_VAR} to a writable folder"
-        ) from e
-    h = hashlib.sha256()
-    try:
-        with out, urllib.request.urlopen(url, timeout=60) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=path.name, disable=not progress) as bar:
-                while block := response.read(1 << 16):
-                    out.write(block)
-                    h.update(block)
-                    bar.update(len(block))
-    except (urllib.error.URLError, OSError) as e:
-        tmp.unlink(missing_ok=True)
-        reason = f"HTTP {e.code}" if isinstance(e, urllib.error.HTTPError) else str(getattr(e, "reason", e))
-        raise DataError(
-            f"{path.name} is not in the data cache ({path}) and downloading it from {url} failed: "
-            f"{reason}. Without internet, set {DATA_ENV_VAR} to a folder laid out as "
-            f"physionet/<database>/<version>/<file> that holds it."
-        ) from e
-    except BaseException:  # e.g. KeyboardInterrupt: leave no partial file behind
-        tmp.unlink(missing_ok=True)
-        raise
-    if h.hexdigest() != expected:
-        tmp.unlink(missing_ok=True)
-        raise DataError(
-            f"downloaded {url} but its SHA-256 is {h.hexdigest()}, expected {expected}; "
-            "the file was deleted, not used (a proxy or a truncated transfer can cause this — retry)"
-        )
-    os.replace(tmp, path)

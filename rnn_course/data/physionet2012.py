@@ -18,7 +18,6 @@ from .cache import fetch, fetch_many, registry
 
 DATABASE = "challenge-2012"
 SETS = ("a", "b")
-DESCRIPTORS = ("RecordID", "Age", "Gender", "Height", "ICUType", "Weight")
 
 
 @dataclass

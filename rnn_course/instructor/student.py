@@ -1,0 +1,218 @@
+"""``rnn-course student``: the student version of an instructor notebook.
+
+Solutions are removed, solution code becomes a stub written for a person (the signature and
+one instruction), checks are kept. The exercise pattern is read by :mod:`.exercises`.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .exercises import HIDDEN_TAG, SOLUTION_TAG, Exercise, parse, python_source, solution_regions, tags
+
+STUDENT_HEADER = """\
+> **Student version** of `{name}`. The solutions are removed: where a cell says
+> `raise NotImplementedError(...)` or "write your code here", write your answer.
+> Then run the check cell below it: it prints ✅ when your answer is right and ❌ with a hint when not."""
+
+
+class InstructorError(ValueError):
+    """A notebook does not follow the exercise pattern of CONTRIBUTING.md."""
+
+
+def _raise_line(label: str) -> str:
+    return f'raise NotImplementedError("exercise {label}: replace this line with your code")'
+
+
+def _header(exercise: Exercise) -> str:
+    what = f'"{exercise.title}"' if exercise.title else exercise.label
+    return f"# Exercise {what}: write your code here."
+
+
+def _function_lines(source: str) -> list[tuple[int, int]]:
+    """0-based (first, last) line ranges of every function in ``source``."""
+    try:
+        tree = ast.parse(python_source(source))
+    except SyntaxError:
+        return []
+    return [(n.lineno - 1, (n.end_lineno or n.lineno) - 1) for n in ast.walk(tree)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef, label: str, indent: str) -> list[str]:
+    prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
+    returns = f" -> {ast.unparse(node.returns)}" if node.returns is not None else ""
+    lines = [f"{indent}{prefix} {node.name}({ast.unparse(node.args)}){returns}:"]
+    doc = ast.get_docstring(node, clean=False)
+    if doc is not None:  # the docstring is the specification, not the answer
+        quoted = f'"""{doc}"""' if '"""' not in doc and not doc.endswith('"') else repr(doc)
+        lines.append(f"{indent}    {quoted}")
+    return lines + [f"{indent}    {_raise_line(label)}"]
+
+
+def _stub_code(code: str, label: str, needed: set[str], indent: str = "") -> list[str]:
+    """What a student sees instead of ``code``: of what it defines, only what the exercise's
+    check cells read (``needed``): the signatures of those functions and classes, and
+    ``name = None`` for those values. Helpers, imports and everything else go."""
+    try:
+        tree = ast.parse(python_source(code))
+    except SyntaxError:
+        return []
+    lines: list[str] = []
+    defined: set[str] = set()
+    for node in tree.body:
+        if getattr(node, "name", None) not in needed:
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines += [""] * (bool(lines) and not indent) + _signature(node, label, indent)
+            defined.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            bases = [ast.unparse(b) for b in node.bases] + [ast.unparse(k) for k in node.keywords]
+            lines += [""] * (bool(lines) and not indent)
+            lines.append(f"{indent}class {node.name}({', '.join(bases)}):" if bases else f"{indent}class {node.name}:")
+            methods = [m for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            for m in methods:
+                lines += _signature(m, label, indent + "    ")
+            lines += [] if methods else [f"{indent}    pass"]
+            defined.add(node.name)
+    bound = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    for name in dict.fromkeys(bound):
+        if name in needed and name not in defined:
+            lines.append(f"{indent}{name} = None  # replace None with your answer")
+    return lines
+
+
+def stub_solution_source(source: str, exercise: Exercise, needed: set[str] = frozenset()) -> str:
+    """The student version of one solution cell.
+
+    Each ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` region inside a function becomes one
+    ``raise NotImplementedError(...)`` line (the code around it is the instructor's scaffold and
+    stays). A region outside any function, or a cell without markers, becomes an instruction
+    comment plus, of what it defines, the signatures and ``name = None`` stubs of what the
+    check cells read (``needed``).
+    """
+    try:
+        regions = solution_regions(source)
+    except ValueError as e:
+        raise InstructorError(str(e)) from None
+    if not regions:
+        return "\n".join([_header(exercise), *_stub_code(source, exercise.label, needed)])
+    lines, functions = source.splitlines(), _function_lines(source)
+    out: list[str] = []
+    previous = 0
+    for begin, end, indent in regions:
+        out += lines[previous:begin]
+        if any(first < begin <= last for first, last in functions):
+            out.append(indent + _raise_line(exercise.label))
+        else:
+            body = "\n".join(line[len(indent):] if line.startswith(indent) else line.lstrip()
+                             for line in lines[begin + 1:end])
+            stubs = _stub_code(body, exercise.label, needed, indent)
+            out += [indent + _header(exercise).lstrip()] + (stubs or ([indent + "pass"] if indent else []))
+        previous = end + 1
+    return "\n".join(out + lines[previous:])
+
+
+def _names_read(nb: nbformat.NotebookNode, cells: list[int]) -> set[str]:
+    names: set[str] = set()
+    for i in cells:
+        try:
+            tree = ast.parse(python_source(nb.cells[i].source))
+        except SyntaxError:
+            continue
+        names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return names
+
+
+@dataclass
+class StudentReport:
+    """What :func:`make_student_notebook` did, for the command's summary line."""
+
+    stubbed: list[str] = field(default_factory=list)  # exercise labels whose code was stubbed
+    removed_markdown: int = 0                         # solution-start/end and explanations
+    removed_hidden: int = 0                           # remove-cell cells after the exercises begin
+
+
+def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
+                          ) -> tuple[nbformat.NotebookNode, StudentReport]:
+    """Return the student version of an instructor notebook (the input is not modified).
+
+    - every cell of a solution block (solution-start to solution-end) is removed, except
+      its code cells, which become stubs (:func:`stub_solution_source`) tagged ``solution``;
+    - hidden ``remove-cell`` code cells after the first exercise are removed: they assert
+      that the reference solutions work, which stubs cannot; the lab's own hidden
+      assertions (before the exercises) stay;
+    - exercise texts and check cells stay; outputs and execution counts are cleared; a note
+      saying this is the student version goes after the title.
+    """
+    if nb.metadata.get("rnn_course", {}).get("student_version"):
+        raise InstructorError(f"{name} is already a student version; run the command on the instructor notebook")
+    parsed = parse(nb)
+    fatal = [p for p in parsed.problems if p.fatal]
+    if fatal:
+        raise InstructorError(f"{name}, " + "; ".join(map(str, fatal)))
+    by_label = {e.label: e for e in parsed.exercises}
+    report = StudentReport()
+    cells: list[nbformat.NotebookNode] = []
+    for i, original in enumerate(nb.cells):
+        cell = copy.deepcopy(original)
+        cell.metadata.pop("execution", None)
+        label = parsed.solution_cells.get(i)
+        if label is not None and cell.cell_type != "code":
+            report.removed_markdown += cell.cell_type == "markdown"
+            continue
+        if cell.cell_type == "code":
+            if label is not None:
+                exercise = by_label.get(label) or Exercise(label or "exercise", "", -1)
+                needed = _names_read(nb, exercise.check_cells)
+                try:
+                    cell.source = stub_solution_source(cell.source, exercise, needed)
+                except InstructorError as e:
+                    raise InstructorError(f"{name}, cell {i}: {e}") from None
+                cell.metadata["tags"] = list(dict.fromkeys([*tags(cell), SOLUTION_TAG]))
+                report.stubbed.append(exercise.label)
+            elif HIDDEN_TAG in tags(cell) and parsed.first_exercise is not None and i > parsed.first_exercise:
+                report.removed_hidden += 1
+                continue
+            cell.outputs = []
+            cell.execution_count = None
+        cells.append(cell)
+    student = copy.deepcopy(nb)
+    header = nbformat.v4.new_markdown_cell(STUDENT_HEADER.format(name=name))
+    if student.get("nbformat_minor", 5) < 5:
+        header.pop("id", None)
+    has_title = bool(cells) and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# ")
+    student.cells = [cells[0], header, *cells[1:]] if has_title else [header, *cells]
+    student.metadata.pop("widgets", None)
+    student.metadata["rnn_course"] = {"student_version": True, "source": name}
+    return student, report
+
+
+def write_student_notebooks(paths: list[Path], out_dir: Path) -> int:
+    """Write the student version of each notebook into ``out_dir``; the command's exit status."""
+    names = [p.name for p in paths]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        print(f"error: several notebooks are named {repeated}; run the command once per folder", file=sys.stderr)
+        return 2
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        target = out_dir / path.name
+        if target.resolve() == path.resolve():
+            print(f"error: {target} would overwrite the instructor notebook; choose another --out", file=sys.stderr)
+            return 2
+        try:
+            student, report = make_student_notebook(nbformat.read(path, as_version=4), path.name)
+        except InstructorError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        nbformat.write(student, target)
+        print(f"{path} -> {target}: {len(report.stubbed)} solution cell(s) stubbed; "
+              f"{report.removed_markdown} solution markdown cell(s) and {report.removed_hidden} hidden "
+              f"assertion(s) removed; {len(parse(student).checks)} exercise check(s) kept")
+    return 0
