@@ -367,3 +367,148 @@ def test_demo_toc_membership_and_parsing(tmp_path):
     assert toc_problems(tmp_path / "chapters/01_x/lab.ipynb", listed, root=tmp_path) == []
     assert toc_problems(tmp_path / "chapters/02_y/lab.ipynb", listed, root=tmp_path) == \
         ["chapters/02_y/lab is not listed in _toc.yml"]
+
+
+# ================================================================== every exercise check is asserted
+# In a reference notebook a check that fails must fail the build. An exercise check is any
+# function imported from a module of the `rnn_course.checks` package (whatever its name);
+# each call of one must sit inside an `assert` in its own cell, or be asserted by the hidden
+# (`remove-cell`) cell right after it.
+import ast  # noqa: E402
+import importlib.util  # noqa: E402
+
+CHECKS_PACKAGE = "rnn_course.checks"
+
+
+def _parse_cell(source: str) -> ast.Module | None:
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def _is_checks_submodule(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(f"{CHECKS_PACKAGE}.{name}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _check_names(trees: list[ast.Module]) -> tuple[set[str], set[str]]:
+    """(functions imported from a checks module, dotted prefixes that name a checks module)."""
+    functions, modules = set(), set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    bound = alias.asname or alias.name
+                    if node.module.startswith(CHECKS_PACKAGE + "."):
+                        functions.add(bound)
+                    elif node.module == CHECKS_PACKAGE and _is_checks_submodule(alias.name):
+                        modules.add(bound)
+                    elif node.module == "rnn_course" and alias.name == "checks":
+                        modules.add(bound)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name == CHECKS_PACKAGE or alias.name.startswith(CHECKS_PACKAGE + "."):
+                        modules.add(alias.asname or alias.name)
+    return functions, modules
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _check_calls(node: ast.AST, functions: set[str], modules: set[str]) -> list[str]:
+    """Dotted names of the exercise-check calls inside ``node``."""
+    calls = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            name = _dotted(sub.func)
+            if name and (name in functions or any(name.startswith(m + ".") for m in modules)):
+                calls.append(name)
+    return calls
+
+
+def unasserted_check_problems(nb) -> list[str]:
+    """Every call of an exercise check is asserted in its cell or in the hidden cell after it."""
+    trees = [(i, c, _parse_cell(c.source)) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    problems = [f"cell {i}: cannot parse the code to find its exercise checks" for i, _, t in trees if t is None]
+    functions, modules = _check_names([t for _, _, t in trees if t is not None])
+    for i, cell, tree in trees:
+        if tree is None:
+            continue
+        asserted = [name for node in ast.walk(tree) if isinstance(node, ast.Assert)
+                    for name in _check_calls(node.test, functions, modules)]
+        following = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
+        hidden = (following is not None and following.cell_type == "code"
+                  and "remove-cell" in _tags(following) and "remove-cell" not in _tags(cell))
+        hidden_tree = _parse_cell(following.source) if hidden else None
+        if hidden_tree is not None:
+            asserted += [name for node in ast.walk(hidden_tree) if isinstance(node, ast.Assert)
+                         for name in _check_calls(node.test, functions, modules)]
+        for name in _check_calls(tree, functions, modules):
+            if name not in asserted:
+                problems.append(f"cell {i}: the exercise check {name}(...) is not asserted; add "
+                                f"`assert {name}(...)` to a hidden cell (tag remove-cell) right after it")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_notebook_check_calls_are_asserted(path):
+    _none(unasserted_check_problems(_read(path)))
+
+
+def _checked_notebook(check_source: str, hidden_source: str | None = "assert check_f(f)",
+                      imports: str = "from rnn_course.checks.ch01 import check_f"):
+    """A code cell defining f, a check cell, and (optionally) a hidden cell after it."""
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("# Lab: checks"), code(imports), code("def f():\n    return 1"), code(check_source)]
+    if hidden_source is not None:
+        nb.cells.append(code(hidden_source))
+        nb.cells[-1].metadata["tags"] = ["remove-cell"]
+    return nb
+
+
+def test_demo_check_asserted_in_the_hidden_cell_or_in_its_own_cell_passes():
+    assert unasserted_check_problems(_checked_notebook("check_f(f);")) == []
+    assert unasserted_check_problems(_checked_notebook("assert check_f(f)", hidden_source=None)) == []
+
+
+def test_demo_check_cell_that_does_not_assert_fails():
+    problems = unasserted_check_problems(_checked_notebook("check_f(f);", hidden_source=None))
+    assert problems == ["cell 3: the exercise check check_f(...) is not asserted; add "
+                        "`assert check_f(...)` to a hidden cell (tag remove-cell) right after it"]
+    # a hidden cell that only calls the check, or asserts something else, does not count
+    assert unasserted_check_problems(_checked_notebook("check_f(f);", "check_f(f)")) != []
+    assert unasserted_check_problems(_checked_notebook("check_f(f);", "assert f() == 1")) != []
+
+
+def test_demo_hidden_assertion_must_come_right_after_the_check():
+    nb = _checked_notebook("check_f(f);")
+    nb.cells.insert(4, nbformat.v4.new_markdown_cell("Some text."))
+    assert len(unasserted_check_problems(nb)) == 1
+    nb = _checked_notebook("check_f(f);")
+    nb.cells[-1].metadata["tags"] = []  # visible: test plumbing the reader would see
+    assert len(unasserted_check_problems(nb)) == 1
+
+
+def test_demo_checks_are_found_by_where_they_come_from_not_by_their_name():
+    # named check_... but not an exercise check: nothing to assert
+    nb = _checked_notebook("check_f(f);", hidden_source=None, imports="from mylib import check_f")
+    assert unasserted_check_problems(nb) == []
+    # an exercise check under another name, or called through its module, is found
+    for imports, call in [("from rnn_course.checks.ch01 import check_f as verify", "verify(f)"),
+                          ("from rnn_course.checks import ch01", "ch01.check_f(f)"),
+                          ("import rnn_course.checks.ch01 as c1", "c1.check_f(f)")]:
+        nb = _checked_notebook(f"{call};", hidden_source=None, imports=imports)
+        assert len(unasserted_check_problems(nb)) == 1, imports
+        nb = _checked_notebook(f"{call};", hidden_source=f"assert {call}", imports=imports)
+        assert unasserted_check_problems(nb) == [], imports

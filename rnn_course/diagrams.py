@@ -1,0 +1,413 @@
+"""Explanatory diagrams of the prose pages, drawn by code (matplotlib, no data).
+
+- ``draw_bptt_graph(n_steps)``  the unrolled graph with the forward pass and, dashed, the
+  gradients of the backward pass: each ``h_t`` adds what comes from its output and from step t+1
+- ``draw_gradient_path(n_steps, factor)``  the chain of step Jacobians between ``h_t`` and
+  ``h_T``, and how the gradient shrinks when every factor shrinks it
+- ``draw_tbptt_chunks(k, n_chunks)``  truncated BPTT: the state is carried across chunks,
+  the gradient stops at every chunk boundary
+- ``draw_k1_k2_windows(k1, k2, n_steps)``  TBPTT(k1, k2): an update every k1 steps, each
+  backpropagating through the last k2 steps
+- ``draw_lstm_cell()`` / ``draw_gru_cell()``  the gated cells, with the additive path marked
+
+Every function returns the ``Figure`` it drew, validates its arguments, and gives every
+element a ``gid`` (an ``id`` in the SVG) so tests can count what was drawn. Colours are from
+the Okabe–Ito palette, which colour-blind readers can tell apart, and the backward pass is
+also dashed, so no information is carried by colour alone.
+
+The pages show these figures as SVG files in ``chapters/<chapter>/figures/``; regenerate them
+after changing a drawing with ``python -m rnn_course.diagrams`` (a test checks they match).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+
+# Okabe & Ito's colour-blind-safe palette
+FORWARD, GRADIENT, CARRY, CELL_PATH, GATE = "#404040", "#D55E00", "#009E73", "#E69F00", "#56B4E9"
+NODE_FILL = {"x": "#dbe9f6", "h": "#fde2c4", "y": "#d9f0d3", "L": "#eeeeee", "c": "#fff1c9"}
+MAX_STEPS = 8
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name}: expected an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def _canvas(width: float, height: float) -> tuple[Figure, Axes]:
+    fig, ax = plt.subplots(figsize=(width, height))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax
+
+
+def _node(ax: Axes, xy: tuple[float, float], text: str, kind: str, gid: str,
+          size: float = 0.7) -> None:
+    """A rounded box of ``kind`` (x, h, y, L or c) centred at ``xy``."""
+    ax.add_patch(FancyBboxPatch((xy[0] - size / 2, xy[1] - size / 2), size, size,
+                                boxstyle="round,pad=0.02,rounding_size=0.12", fc=NODE_FILL[kind],
+                                ec="0.25", lw=1.2, gid=gid))
+    ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=11)
+
+
+def _op(ax: Axes, xy: tuple[float, float], symbol: str, gid: str) -> None:
+    """A small circle with an operator (×, +, 1−) in it: element-wise arithmetic."""
+    ax.add_patch(plt.Circle(xy, 0.22, fc="white", ec="0.25", lw=1.2, gid=gid))
+    ax.text(xy[0], xy[1], symbol, ha="center", va="center", fontsize=10)
+
+
+def _gate(ax: Axes, xy: tuple[float, float], name: str, fn: str, gid: str) -> None:
+    """A gate or candidate block: its name and its activation function."""
+    ax.add_patch(FancyBboxPatch((xy[0] - 0.42, xy[1] - 0.32), 0.84, 0.64,
+                                boxstyle="round,pad=0.02,rounding_size=0.1",
+                                fc=GATE if fn == r"$\sigma$" else "#cfe8f7", ec="0.25", lw=1.2,
+                                gid=gid))
+    ax.text(xy[0], xy[1], f"{name}\n{fn}", ha="center", va="center", fontsize=9)
+
+
+def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], gid: str,
+           color: str = FORWARD, dashed: bool = False, lw: float = 1.5,
+           rad: float = 0.0) -> None:
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, lw=lw,
+                                 color=color, ls="--" if dashed else "-", shrinkA=0, shrinkB=0,
+                                 connectionstyle=f"arc3,rad={rad}", gid=gid))
+
+
+def _label(ax: Axes, xy: tuple[float, float], text: str, color: str = FORWARD,
+           size: float = 9, **kwargs) -> None:
+    ax.text(xy[0], xy[1], text, color=color, fontsize=size, ha="center", va="center",
+            bbox=dict(fc="white", ec="none", pad=0.4, alpha=0.9), **kwargs)
+
+
+def _legend(ax: Axes, entries: list[tuple[str, str, str]], loc: str = "lower center") -> None:
+    handles = [Line2D([], [], color=c, ls=ls, lw=2, label=text) for text, c, ls in entries]
+    ax.legend(handles=handles, loc=loc, fontsize=8, frameon=False, ncol=len(entries),
+              bbox_to_anchor=(0.5, -0.08) if loc == "lower center" else None)
+
+
+# ----------------------------------------------------------------------------- chapter 2
+def draw_bptt_graph(n_steps: int = 3) -> Figure:
+    """The unrolled RNN with its losses; dashed arrows are the backward pass.
+
+    Each ``h_t`` receives two gradients, from its output ``y_t`` (``W_hy^T e_t``) and from the
+    next step (``W_hh^T delta_{t+1}``), and adds them: ``g_t``. Draws ``4 * n_steps + 1``
+    nodes, gids ``node-<x|h|y|L>-<t>``; backward arrows ``grad-loss-t``, ``grad-out-t``,
+    ``grad-rec-t`` (from step t+1 to t, ``n_steps - 1`` of them) and a sum ``sum-t`` per step.
+    """
+    _check_int("n_steps", n_steps, 2, MAX_STEPS)
+    fig, ax = _canvas(2.4 + 2.2 * n_steps, 5.6)
+    rows = {"x": 0.0, "h": 1.8, "y": 3.3, "L": 4.7}
+    _node(ax, (0, rows["h"]), r"$h_0$", "h", "node-h-0")
+    for t in range(1, n_steps + 1):
+        cx = 2.2 * t
+        for kind, text in (("x", rf"$x_{t}$"), ("h", rf"$h_{t}$"), ("y", rf"$y_{t}$"),
+                           ("L", rf"$L_{t}$")):
+            _node(ax, (cx, rows[kind]), text, kind, f"node-{kind}-{t}")
+        for a, b in (("x", "h"), ("h", "y"), ("y", "L")):  # forward, slightly left of centre
+            _arrow(ax, (cx - 0.15, rows[a] + 0.35), (cx - 0.15, rows[b] - 0.35),
+                   f"fwd-{a}{b}-{t}")
+        _arrow(ax, (cx - 2.2 + 0.35, rows["h"] + 0.12), (cx - 0.35, rows["h"] + 0.12),
+               f"fwd-hh-{t}")
+        # backward, dashed: both gradients meet in a sum above-right of h_t, then enter h_t
+        plus = (cx + 0.75, rows["h"] + 0.8)
+        _arrow(ax, (cx + 0.15, rows["L"] - 0.35), (cx + 0.15, rows["y"] + 0.35),
+               f"grad-loss-{t}", GRADIENT, dashed=True)
+        _label(ax, (cx + 0.55, (rows["L"] + rows["y"]) / 2), rf"$e_{t}$", GRADIENT)
+        _arrow(ax, (cx + 0.15, rows["y"] - 0.35), (plus[0] - 0.12, plus[1] + 0.19),
+               f"grad-out-{t}", GRADIENT, dashed=True)
+        _label(ax, (cx + 0.95, rows["y"] - 0.4), rf"$W_{{hy}}^\top e_{t}$", GRADIENT)
+        _op(ax, plus, "+", f"sum-{t}")
+        _arrow(ax, (plus[0] - 0.16, plus[1] - 0.16), (cx + 0.3, rows["h"] + 0.35),
+               f"grad-sum-{t}", GRADIENT, dashed=True)
+        _label(ax, (cx + 0.15, rows["h"] + 0.75), rf"$g_{t}$", GRADIENT, size=10)
+        if t < n_steps:
+            _arrow(ax, (cx + 2.2 - 0.35, rows["h"] + 0.3), (plus[0] + 0.22, plus[1] - 0.05),
+                   f"grad-rec-{t}", GRADIENT, dashed=True)
+            _label(ax, (cx + 1.55, rows["h"] + 0.25), rf"$W_{{hh}}^\top\delta_{{{t + 1}}}$",
+                   GRADIENT)
+    _label(ax, (2.2 * n_steps + 1.35, rows["h"] + 0.8), r"$\delta_{T+1} = 0$", GRADIENT)
+    _legend(ax, [("forward pass", FORWARD, "-"), ("backward pass (gradients)", GRADIENT, "--")])
+    ax.set_xlim(-0.7, 2.2 * n_steps + 2.0)
+    ax.set_ylim(-0.9, 5.2)
+    return fig
+
+
+# ----------------------------------------------------------------------------- chapter 4
+def draw_gradient_path(n_steps: int = 5, factor: float = 0.6) -> Figure:
+    """The chain ``h_t -> ... -> h_T -> L`` with one step Jacobian ``J_k`` per arrow.
+
+    The gradient travels back through the transposes ``J_k^T``; bars under the states show
+    its size when every factor shrinks it by ``factor`` (an illustration, not data).
+    gids: ``node-h-<i>``, ``jacobian-<i>``, ``grad-<i>`` and ``bar-<i>`` (``n_steps`` bars).
+    """
+    _check_int("n_steps", n_steps, 2, MAX_STEPS)
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
+        raise ValueError(f"factor: expected a number between 0 and 1 (a shrinking factor), "
+                         f"got {factor!r}")
+    fig, ax = _canvas(2.0 + 2.0 * n_steps, 5.0)
+    dx, y = 2.0, 2.4
+    names = [r"$h_t$"] + [rf"$h_{{t+{i}}}$" for i in range(1, n_steps - 1)] + [r"$h_T$"]
+    for i, name in enumerate(names):
+        cx = i * dx
+        _node(ax, (cx, y), name, "h", f"node-h-{i}")
+        height = 1.4 * factor ** (n_steps - 1 - i)
+        ax.add_patch(Rectangle((cx - 0.25, 0.0), 0.5, height, fc=GRADIENT, alpha=0.55,
+                               gid=f"bar-{i}"))
+        if i:
+            k = "T" if i == n_steps - 1 else (f"t+{i}")
+            _arrow(ax, (cx - dx + 0.35, y + 0.12), (cx - 0.35, y + 0.12), f"jacobian-{i}")
+            _label(ax, (cx - dx / 2, y + 0.55), rf"$J_{{{k}}}$")
+            _arrow(ax, (cx - 0.35, y - 0.15), (cx - dx + 0.35, y - 0.15), f"grad-{i}",
+                   GRADIENT, dashed=True)
+            _label(ax, (cx - dx / 2, y - 0.5), rf"$\times J_{{{k}}}^\top$", GRADIENT)
+    end = (n_steps - 1) * dx
+    _node(ax, (end + dx, y), r"$L$", "L", "node-L")
+    _arrow(ax, (end + 0.35, y + 0.12), (end + dx - 0.35, y + 0.12), "fwd-loss")
+    _arrow(ax, (end + dx - 0.35, y - 0.15), (end + 0.35, y - 0.15), "grad-loss", GRADIENT,
+           dashed=True)
+    ax.text(end / 2, y + 1.35, r"$\partial h_T/\partial h_t = J_T\,J_{T-1}\cdots J_{t+1}$,"
+            r"  $J_k = \mathrm{diag}(\tanh'(a_k))\,W_{hh}$", ha="center", fontsize=11)
+    ax.text(end / 2, -0.45, rf"size of $\partial L/\partial h$ if every factor shrinks it by "
+            rf"{factor:g} (illustration)", ha="center", fontsize=9, color=GRADIENT)
+    ax.plot([-0.5, end + 0.5], [0, 0], color="0.5", lw=0.8, gid="bar-baseline")
+    _legend(ax, [("forward: Jacobian of one step", FORWARD, "-"),
+                 ("backward: gradient", GRADIENT, "--")])
+    ax.set_xlim(-0.8, end + dx + 0.8)
+    ax.set_ylim(-0.9, 4.0)
+    return fig
+
+
+# ----------------------------------------------------------------------------- chapter 3
+def draw_tbptt_chunks(k: int = 4, n_chunks: int = 3) -> Figure:
+    """Chunks of ``k`` steps: the state flows forward across every boundary (carried,
+    detached), the gradient flows back only inside a chunk, and the weights are updated at
+    the end of each chunk. gids: ``chunk-<i>``, ``node-h-<t>``, ``fwd-<t>``, ``carry-<i>``
+    (``n_chunks - 1``), ``grad-<t>``, ``cut-<i>``, ``update-<i>``.
+    """
+    _check_int("k", k, 2, 6)
+    _check_int("n_chunks", n_chunks, 2, 4)
+    n = k * n_chunks
+    dx, y = 1.0, 1.6
+    fig, ax = _canvas(1.5 + 0.95 * n, 3.9)
+    for i in range(n_chunks):
+        x0 = (i * k + 1) * dx - 0.45
+        ax.add_patch(Rectangle((x0, 0.35), k * dx - 0.1, 2.55, fc="0.93", ec="0.7",
+                               gid=f"chunk-{i + 1}"))
+        ax.text(x0 + (k * dx - 0.1) / 2, 2.65, f"chunk {i + 1}: steps {i * k + 1}–{(i + 1) * k}",
+                ha="center", fontsize=9)
+        _label(ax, ((i + 1) * k * dx, 0.05), "update", FORWARD, size=8)
+        ax.plot([(i + 1) * k * dx], [0.45], marker="^", color=FORWARD, gid=f"update-{i + 1}")
+    _node(ax, (0, y), r"$h_0$", "h", "node-h-0", size=0.55)
+    for t in range(1, n + 1):
+        _node(ax, (t * dx, y), rf"$h_{{{t}}}$", "h", f"node-h-{t}", size=0.55)
+        boundary = t > 1 and (t - 1) % k == 0
+        _arrow(ax, ((t - 1) * dx + 0.28, y + 0.1), (t * dx - 0.28, y + 0.1),
+               f"carry-{(t - 1) // k}" if boundary else f"fwd-{t}",
+               CARRY if boundary else FORWARD, lw=2.6 if boundary else 1.5)
+        if (t - 1) % k:  # the gradient goes back to the previous step inside a chunk only
+            _arrow(ax, (t * dx - 0.28, y - 0.12), ((t - 1) * dx + 0.28, y - 0.12), f"grad-{t}",
+                   GRADIENT, dashed=True)
+        elif t > 1:
+            xc = (t - 0.5) * dx
+            ax.plot([xc, xc], [y - 0.45, y - 0.05], color=GRADIENT, lw=2.5,
+                    gid=f"cut-{(t - 1) // k}")
+            _label(ax, (xc, y - 0.7), "detach", GRADIENT, size=8)
+    _legend(ax, [("forward pass", FORWARD, "-"),
+                 ("state carried into the next chunk (detached)", CARRY, "-"),
+                 ("gradient (stops at the chunk start)", GRADIENT, "--")])
+    ax.set_xlim(-0.6, n * dx + 0.6)
+    ax.set_ylim(-0.5, 3.0)
+    return fig
+
+
+def draw_k1_k2_windows(k1: int = 3, k2: int = 6, n_steps: int = 15) -> Figure:
+    """TBPTT(k1, k2): every ``k1`` steps an update backpropagates the losses of its ``k1``
+    new steps through the last ``k2`` steps. One row per update; gids ``window-<i>`` (the
+    ``k2`` steps backpropagated) and ``new-<i>`` (the ``k1`` new steps).
+    """
+    _check_int("k1", k1, 1, 8)
+    _check_int("k2", k2, 1, 16)
+    _check_int("n_steps", n_steps, 2, 32)
+    if k1 > k2:
+        raise ValueError(f"k1 must be at most k2 (an update cannot skip steps), got k1={k1}, k2={k2}")
+    updates = list(range(k1, n_steps + 1, k1))
+    fig, ax = plt.subplots(figsize=(1.0 + 0.45 * n_steps, 0.9 + 0.38 * len(updates)))
+    for row, tau in enumerate(updates):
+        start = max(tau - k2, 0)
+        y = len(updates) - row
+        ax.add_patch(Rectangle((start, y - 0.35), tau - start, 0.7, fc="#cfe8f7", ec="0.4",
+                               gid=f"window-{row + 1}"))
+        ax.add_patch(Rectangle((tau - k1, y - 0.35), k1, 0.7, fc=GRADIENT, alpha=0.8, ec="0.4",
+                               gid=f"new-{row + 1}"))
+        ax.text(n_steps + 0.3, y, f"update at step {tau}", va="center", fontsize=8)
+    ax.set_xlim(0, n_steps + 3.2)
+    ax.set_ylim(0.3, len(updates) + 0.8)
+    ax.set_xticks(range(0, n_steps + 1, k1))
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel("time step")
+    handles = [Rectangle((0, 0), 1, 1, fc=GRADIENT, alpha=0.8, ec="0.4",
+                         label=f"$k_1 = {k1}$ new steps: their losses are backpropagated"),
+               Rectangle((0, 0), 1, 1, fc="#cfe8f7", ec="0.4",
+                         label=f"$k_2 = {k2}$ steps: how far back the gradient goes")]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.45, 1.0), ncol=1,
+              fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- chapter 5
+def _cell_frame(ax: Axes, width: float) -> None:
+    ax.add_patch(FancyBboxPatch((-0.1, -0.45), width, 4.0, boxstyle="round,pad=0.05",
+                                fc="none", ec="0.6", lw=1.0, ls=":", gid="cell-frame"))
+
+
+def draw_lstm_cell() -> Figure:
+    """One LSTM step: the gates f, i, o (sigmoid) and the candidate g (tanh) read
+    ``[h_{t-1}, x_t]``; the cell path ``c_{t-1} -> x f_t -> + i_t g_t -> c_t`` is marked.
+    gids: ``gate-f``, ``gate-i``, ``gate-g``, ``gate-o``, ``cell-path``, ``op-*``, ``node-*``.
+    """
+    fig, ax = _canvas(8.6, 5.2)
+    _cell_frame(ax, 6.9)
+    top, rail = 3.0, 0.0
+    _node(ax, (-0.9, top), r"$c_{t-1}$", "c", "node-c-prev", size=0.75)
+    _node(ax, (7.6, top), r"$c_t$", "c", "node-c", size=0.75)
+    _node(ax, (-0.9, rail), r"$h_{t-1}$", "h", "node-h-prev", size=0.75)
+    _node(ax, (7.6, 1.0), r"$h_t$", "h", "node-h", size=0.75)
+    _node(ax, (0.6, -1.2), r"$x_t$", "x", "node-x", size=0.65)
+    ax.plot([-0.52, 6.7, 7.22], [top, top, top], color=CELL_PATH, lw=4, solid_capstyle="butt",
+            gid="cell-path", zorder=0)
+    ax.plot([-0.52, 5.1], [rail, rail], color=FORWARD, lw=1.5, gid="input-rail")
+    _arrow(ax, (0.6, -0.85), (0.6, rail), "in-x")
+    for name, x, fn in (("f", 1.5, r"$\sigma$"), ("i", 2.6, r"$\sigma$"), ("g", 3.7, "tanh"),
+                        ("o", 4.8, r"$\sigma$")):
+        _gate(ax, (x, 1.0), rf"${name}_t$", fn, f"gate-{name}")
+        _arrow(ax, (x, rail), (x, 0.68), f"in-{name}")
+    _op(ax, (1.5, top), r"$\times$", "op-forget")
+    _arrow(ax, (1.5, 1.32), (1.5, top - 0.22), "to-forget")
+    _op(ax, (3.15, 2.0), r"$\times$", "op-write")
+    _arrow(ax, (2.6, 1.32), (3.0, 1.83), "to-write-i")
+    _arrow(ax, (3.7, 1.32), (3.3, 1.83), "to-write-g")
+    _op(ax, (3.15, top), "+", "op-add")
+    _arrow(ax, (3.15, 2.22), (3.15, top - 0.22), "to-add")
+    _gate(ax, (6.0, 2.0), "", "tanh", "fn-tanh-c")
+    _arrow(ax, (6.0, top), (6.0, 2.32), "to-tanh")
+    _op(ax, (6.0, 1.0), r"$\times$", "op-out")
+    _arrow(ax, (6.0, 1.68), (6.0, 1.22), "tanh-to-out")
+    _arrow(ax, (5.22, 1.0), (5.78, 1.0), "o-to-out")
+    _arrow(ax, (6.22, 1.0), (7.22, 1.0), "to-h")
+    ax.text(3.1, 3.75, r"additive cell path: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$,"
+            r"  $\partial c_t/\partial c_{t-1} = \mathrm{diag}(f_t)$ along it",
+            ha="center", fontsize=10, color="#8a5a00")
+    ax.text(6.3, -0.9, r"$h_t = o_t \odot \tanh(c_t)$", ha="center", fontsize=10)
+    ax.set_xlim(-1.5, 8.2)
+    ax.set_ylim(-1.7, 4.1)
+    return fig
+
+
+def draw_gru_cell() -> Figure:
+    """One GRU step in PyTorch's form: gates r, z (sigmoid) and the candidate n (tanh); the
+    path ``h_{t-1} -> x z_t -> + (1 - z_t) n_t -> h_t`` is marked. gids: ``gate-r``,
+    ``gate-z``, ``gate-n``, ``state-path``, ``op-*``, ``node-*``.
+    """
+    fig, ax = _canvas(8.6, 5.2)
+    _cell_frame(ax, 6.9)
+    top, rail = 3.0, 0.0
+    _node(ax, (-0.9, top), r"$h_{t-1}$", "h", "node-h-prev", size=0.75)
+    _node(ax, (7.6, top), r"$h_t$", "h", "node-h", size=0.75)
+    _node(ax, (0.6, -1.2), r"$x_t$", "x", "node-x", size=0.65)
+    ax.plot([-0.52, 7.22], [top, top], color=CELL_PATH, lw=4, solid_capstyle="butt",
+            gid="state-path", zorder=0)
+    ax.plot([0.0, 0.0, 4.6], [top, rail, rail], color=FORWARD, lw=1.5, gid="input-rail")
+    _arrow(ax, (0.6, -0.85), (0.6, rail), "in-x")
+    for name, x, fn in (("z", 1.6, r"$\sigma$"), ("r", 2.8, r"$\sigma$"), ("n", 4.6, "tanh")):
+        _gate(ax, (x, 1.0), rf"${name}_t$", fn, f"gate-{name}")
+        _arrow(ax, (x, rail), (x, 0.68), f"in-{name}")
+    _arrow(ax, (3.22, 1.0), (4.18, 1.0), "reset-to-n")
+    _label(ax, (3.55, 1.6), r"$r_t \odot (W_{hn} h_{t-1} + b_{hn})$", size=8)
+    _op(ax, (1.6, top), r"$\times$", "op-keep")
+    _arrow(ax, (1.6, 1.32), (1.6, top - 0.22), "to-keep")
+    _op(ax, (3.4, 2.2), r"$1-$", "op-one-minus")
+    _arrow(ax, (1.6, 2.2), (3.18, 2.2), "z-to-one-minus")
+    _op(ax, (4.6, 2.2), r"$\times$", "op-write")
+    _arrow(ax, (3.62, 2.2), (4.38, 2.2), "to-write")
+    _arrow(ax, (4.6, 1.32), (4.6, 1.98), "n-to-write")
+    _op(ax, (4.6, top), "+", "op-add")
+    _arrow(ax, (4.6, 2.42), (4.6, top - 0.22), "to-add")
+    ax.text(3.3, 3.75, r"additive path: $h_t = z_t \odot h_{t-1} + (1 - z_t) \odot n_t$,"
+            r"  $\partial h_t/\partial h_{t-1} = \mathrm{diag}(z_t)$ along it",
+            ha="center", fontsize=10, color="#8a5a00")
+    ax.set_xlim(-1.5, 8.2)
+    ax.set_ylim(-1.7, 4.1)
+    return fig
+
+
+# ----------------------------------------------------------------------------- the pages' figures
+def _ch01_unrolled() -> Figure:
+    from .plots import draw_unrolled_rnn
+
+    return draw_unrolled_rnn(4).figure
+
+
+def _ch01_task_shapes() -> Figure:
+    from .plots import draw_task_shapes
+
+    return draw_task_shapes()
+
+
+# path of the SVG (relative to the repository root) -> the function that draws it
+PAGE_FIGURES: dict[str, Callable[[], Figure]] = {
+    "chapters/01_rnn_basics/figures/unrolled_rnn.svg": _ch01_unrolled,
+    "chapters/01_rnn_basics/figures/task_shapes.svg": _ch01_task_shapes,
+    "chapters/02_bptt/figures/bptt_graph.svg": draw_bptt_graph,
+    "chapters/03_truncated_bptt/figures/tbptt_chunks.svg": draw_tbptt_chunks,
+    "chapters/03_truncated_bptt/figures/k1_k2_windows.svg": draw_k1_k2_windows,
+    "chapters/04_gradient_problem/figures/gradient_path.svg": draw_gradient_path,
+    "chapters/05_lstm_gru/figures/lstm_cell.svg": draw_lstm_cell,
+    "chapters/05_lstm_gru/figures/gru_cell.svg": draw_gru_cell,
+}
+
+
+def save_svg(fig: Figure, path: Path) -> None:
+    """Write ``fig`` as an SVG that is the same byte for byte every time (no date, fixed ids)."""
+    with matplotlib.rc_context({"svg.hashsalt": "rnn-course", "svg.fonttype": "path"}):
+        fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+
+
+def write_page_figures(root: Path) -> list[Path]:
+    """Draw every figure of ``PAGE_FIGURES`` into ``root``; return the paths written."""
+    written = []
+    for relative, draw in PAGE_FIGURES.items():
+        path = Path(root) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig = draw()
+        save_svg(fig, path)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Draw the prose pages' figures as SVG files.")
+    parser.add_argument("root", nargs="?", default=".", type=Path,
+                        help="the repository root (default: the current folder)")
+    args = parser.parse_args(argv)
+    matplotlib.use("Agg")
+    for path in write_page_figures(args.root):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
