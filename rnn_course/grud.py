@@ -57,7 +57,8 @@ class GRUD(nn.Module):
         input_decay, hidden_decay: switch the two decays off (``gamma = 1``) for ablations.
 
     Parameters: ``decay_x_weight`` and ``decay_x_bias`` ``(D,)`` (the diagonal
-    ``W_gamma_x``), ``decay_h`` (``W_gamma_h`` ``(H, D)`` and ``b_gamma_h``),
+    ``W_gamma_x``), ``decay_h`` (``W_gamma_h`` ``(H, D)`` and ``b_gamma_h``; these are None
+    when their decay is switched off),
     ``input_proj`` ``(3H, 2D)`` holding ``[W | V]`` for the gates r, z, n with their biases,
     ``hidden_rz`` ``(2H, H)`` holding ``U_r, U_z`` and ``hidden_n`` ``(H, H)`` holding ``U``.
     """
@@ -75,25 +76,30 @@ class GRUD(nn.Module):
             x_mean = x_mean.float()
         expect_shape("x_mean", x_mean, (input_size,), ("variables",))
         self.register_buffer("x_mean", x_mean.clone())
-        self.decay_x_weight = nn.Parameter(torch.empty(input_size))
-        self.decay_x_bias = nn.Parameter(torch.empty(input_size))
-        self.decay_h = nn.Linear(input_size, hidden_size)
+        # A switched-off decay has no parameters, so parameter counts compare fairly.
+        self.decay_x_weight = nn.Parameter(torch.empty(input_size)) if self.input_decay else None
+        self.decay_x_bias = nn.Parameter(torch.empty(input_size)) if self.input_decay else None
+        self.decay_h = nn.Linear(input_size, hidden_size) if self.hidden_decay else None
         self.input_proj = nn.Linear(2 * input_size, 3 * hidden_size)
         self.hidden_rz = nn.Linear(hidden_size, 2 * hidden_size, bias=False)
         self.hidden_n = nn.Linear(hidden_size, hidden_size, bias=False)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Gate weights ~ U(-1/sqrt(H), 1/sqrt(H)) as in ``nn.GRU``; decay weights as ``nn.Linear``
-        would draw them (U(-1/sqrt(D), 1/sqrt(D))), decay biases 0."""
+        """Gate weights ~ U(-1/sqrt(H), 1/sqrt(H)) as in ``nn.GRU``. Decay weights ~ U(0, 1/sqrt(D))
+        and decay biases 0, so every rate starts positive: a rate whose ``W delta + b`` starts
+        negative sits where max(0, .) has zero gradient and would never learn."""
         bound = 1.0 / math.sqrt(self.hidden_size)
         for layer in (self.input_proj, self.hidden_rz, self.hidden_n):
             for p in layer.parameters():
                 nn.init.uniform_(p, -bound, bound)
-        nn.init.uniform_(self.decay_x_weight, -1 / math.sqrt(self.input_size), 1 / math.sqrt(self.input_size))
-        nn.init.zeros_(self.decay_x_bias)
-        self.decay_h.reset_parameters()
-        nn.init.zeros_(self.decay_h.bias)
+        decay_bound = 1.0 / math.sqrt(self.input_size)
+        if self.input_decay:
+            nn.init.uniform_(self.decay_x_weight, 0.0, decay_bound)
+            nn.init.zeros_(self.decay_x_bias)
+        if self.hidden_decay:
+            nn.init.uniform_(self.decay_h.weight, 0.0, decay_bound)
+            nn.init.zeros_(self.decay_h.bias)
 
     def decay_rates(self, delta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(gamma_x (N, T, D), gamma_h (N, T, H))``, each in (0, 1]; all ones when switched off."""
