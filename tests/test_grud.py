@@ -183,3 +183,12 @@ def test_bad_inputs_say_what_was_expected():
         GRUD(3, 0)
     with pytest.raises(ValueError, match=r"x_mean: expected shape \(variables,\) = \(3,\)"):
         GRUD(3, 4, x_mean=torch.zeros(2))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_runs_on_cuda_like_on_the_cpu(rng):
+    model = _model(D=3, H=4)
+    values, mask, delta = _inputs(rng.random((2, 7, 3)) < 0.4)
+    on_cpu = model(values, mask, delta)[0]
+    on_gpu = model.to("cuda")(values.cuda(), mask.cuda(), delta.cuda())[0]
+    torch.testing.assert_close(on_gpu.cpu(), on_cpu, rtol=1e-10, atol=1e-10)
