@@ -15,6 +15,8 @@ Modules (one idea each):
 - ``diagnostics``  gradient norms through time, Jacobian products, spectral radius
 - ``init``         spectral-radius scaling, orthogonal and identity (IRNN) initialisation
 - ``gated``        LSTM and GRU cells and layers from scratch, in PyTorch's parameter layout
+- ``icu``          PhysioNet 2012 events to hourly values, mask and delta; features; event-1 score
+- ``grud``         GRU-D (Che et al. 2018): a GRU with learned decays driven by the time since the last measurement
 - ``bootstrap``    confidence intervals that resample patients (groups), paired differences
 - ``splits``       assert_disjoint(): the proof that no patient is on two sides of a split
 - ``checks``       exercise checks (one module per chapter)

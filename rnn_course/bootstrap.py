@@ -88,12 +88,15 @@ def group_bootstrap(metric: Callable[..., float], *arrays: Any, groups: Any = No
     if not 0 < level < 1:
         raise ValueError(f"level: expected a coverage strictly between 0 and 1 (e.g. 0.95), got {level!r}")
     labels, members = _as_groups(np.arange(n) if groups is None else groups, n)
+    # One sample per group (e.g. one ICU stay per patient): index the draws directly, which
+    # is the same resample as concatenating one-element groups, without the cost.
+    singles = np.concatenate(members) if len(members) == n else None
     estimate = float(metric(*arrays))
     rng = np.random.default_rng(seed)
     samples, failed = [], 0
     for _ in range(n_boot):
         drawn = rng.integers(0, len(labels), size=len(labels))
-        index = np.concatenate([members[g] for g in drawn])
+        index = singles[drawn] if singles is not None else np.concatenate([members[g] for g in drawn])
         try:
             with warnings.catch_warnings():  # e.g. scikit-learn's "only one class present"
                 warnings.simplefilter("ignore")

@@ -52,6 +52,23 @@ def test_resamples_whole_groups():
     assert set(np.round(result.samples, 6)) == {0.0, 0.75, 1.0}
 
 
+def test_one_sample_per_group_is_the_ordinary_bootstrap():
+    # Each stay its own patient: the resample is the drawn samples themselves, whether groups
+    # are omitted or given as distinct labels in any order.
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=50)
+    result = group_bootstrap(np.mean, values, n_boot=100, seed=4)
+    draws = np.random.default_rng(4)
+    expected = [values[draws.integers(0, 50, size=50)].mean() for _ in range(100)]
+    np.testing.assert_allclose(result.samples, expected)
+    labels = 1000 - np.arange(50)  # distinct labels, sorted the other way
+    relabelled = group_bootstrap(np.mean, values, groups=labels, n_boot=100, seed=4)
+    order = np.argsort(labels)
+    draws = np.random.default_rng(4)
+    expected = [values[order[draws.integers(0, 50, size=50)]].mean() for _ in range(100)]
+    np.testing.assert_allclose(relabelled.samples, expected)
+
+
 def test_paired_difference_of_two_scores():
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 400)
