@@ -4,9 +4,11 @@ Each generator returns float32 ``inputs`` shaped ``(batch, time, features)`` and
 The lag between the information a model needs and the step where it must answer is about
 ``seq_len``, so ``seq_len`` dials the difficulty for a vanilla RNN.
 
-- Adding problem (Hochreiter & Schmidhuber 1997): feature 0 is uniform noise in [0, 1),
-  feature 1 marks two positions (one in each half); the target is the sum of the two marked
-  values. Predicting the mean (1.0) scores MSE = Var(U + U') = 1/6: the chance baseline.
+- Adding problem, in the variant of Le, Jaitly & Hinton (2015): feature 0 is uniform noise in
+  [0, 1), feature 1 marks two positions (one in each half); the target is the sum of the two
+  marked values. Predicting the mean (1.0) scores MSE = Var(U + U') = 1/6: the chance baseline.
+  (The original of Hochreiter & Schmidhuber 1997 draws values in [-1, 1], puts the first
+  marker among the first ten steps, uses the target 0.5 + (X1 + X2)/4 and varies the length.)
 - Delayed recall: the first step shows one of ``n_classes`` symbols (one-hot); the rest are
   noise symbols; at the end the model must name the first symbol. Chance accuracy
   is ``1 / n_classes``.
