@@ -13,6 +13,7 @@ sum) over the pairs (a_t, b_t), in a number of dependent rounds that grows like 
 than T (Blelloch 1990; for RNNs, Martin & Cundy 2018).
 
 - ``linear_recurrence_loop``  the definition: T dependent steps, one after another.
+- ``scan_affine_maps``        the scan itself: all prefixes (A_t, B_t) of the composed maps.
 - ``blelloch_scan``           work-efficient parallel scan: combine neighbours in pairs, scan
                               the half-length sequence of pairs recursively, then fill in the
                               other half; O(T) work in about 2 log2 T dependent rounds.
@@ -61,18 +62,25 @@ def linear_recurrence_loop(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | 
     return torch.stack(out, dim=1)
 
 
-def _scan_pairs(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inclusive scan of the affine maps (a_t, b_t) along dim 1; returns the prefixes (A_t, B_t)."""
+def scan_affine_maps(a: torch.Tensor, b: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """All prefixes (A_t, B_t) of the maps h -> a_t h + b_t, composed over steps 1..t.
+
+    ``a``, ``b``: ``(batch, time, features)``. With h_0 = 0, the states are h_t = B_t.
+    """
+    _check(a, b, None)  # cheap, and only about log2 T calls
     T = a.shape[1]
     if T == 1:
         return a, b
     n = T // 2  # number of complete pairs (0, 1), (2, 3), ...
     a_even, b_even = a[:, 0:2 * n:2], b[:, 0:2 * n:2]
     a_odd, b_odd = a[:, 1:2 * n:2], b[:, 1:2 * n:2]
-    # Up: each pair becomes one map, "even step then odd step"; scan the half-length sequence.
-    A_odd, B_odd = _scan_pairs(a_odd * a_even, a_odd * b_even + b_odd)  # prefixes ending at 1, 3, 5, ...
-    # Down: a prefix ending at an even position 2k > 0 is the prefix ending at 2k-1, then step 2k.
-    a_rest, b_rest = a[:, 2:T:2], b[:, 2:T:2]  # steps 2, 4, ... (including a last unpaired one)
+    # Up: each pair becomes one map, "even step, then odd step".
+    # Scanning the half-length sequence gives the prefixes that end at 1, 3, 5, ...
+    A_odd, B_odd = scan_affine_maps(a_odd * a_even, a_odd * b_even + b_odd)
+    # Down: a prefix that ends at an even position 2k > 0 is the prefix that ends
+    # at 2k - 1, then step 2k.
+    a_rest, b_rest = a[:, 2:T:2], b[:, 2:T:2]  # steps 2, 4, ... (maybe one unpaired)
     m = a_rest.shape[1]
     A_even = torch.cat([a[:, :1], a_rest * A_odd[:, :m]], dim=1)
     B_even = torch.cat([b[:, :1], a_rest * B_odd[:, :m] + b_rest], dim=1)
@@ -80,7 +88,8 @@ def _scan_pairs(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.T
     A = torch.stack([A_even[:, :n], A_odd], dim=2).flatten(1, 2)
     B = torch.stack([B_even[:, :n], B_odd], dim=2).flatten(1, 2)
     if T % 2:
-        A, B = torch.cat([A, A_even[:, n:]], dim=1), torch.cat([B, B_even[:, n:]], dim=1)
+        A = torch.cat([A, A_even[:, n:]], dim=1)
+        B = torch.cat([B, B_even[:, n:]], dim=1)
     return A, B
 
 
@@ -90,7 +99,7 @@ def blelloch_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = No
     Every round is a handful of whole-tensor operations; there are about 2 log2 T rounds.
     """
     _check(a, b, h0)
-    return _scan_pairs(a, _fold_h0(a, b, h0))[1]  # with h0 folded in, h_t = B_t
+    return scan_affine_maps(a, _fold_h0(a, b, h0))[1]  # with h0 folded in, h_t = B_t
 
 
 def log_space_scan(log_a: torch.Tensor, log_b: torch.Tensor, log_h0: torch.Tensor | None = None) -> torch.Tensor:

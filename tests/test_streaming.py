@@ -1,6 +1,7 @@
 """Tests of rnn_course.streaming: streamed outputs equal the full pass; state sizes; error paths."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -31,17 +32,23 @@ def test_profile_streams_outputs_and_state_sizes():
     profiles = profile_streams(models, signal, [0, 10, 50, 120], n_timed=5, block=16)
     for name, model in models.items():
         p = profiles[name]
-        assert p.n_seen.tolist() == [5, 15, 55, 125]
+        assert p.n_seen.tolist() == [6, 16, 56, 126]  # one counted step, then 5 timed ones
         assert (p.seconds_per_sample > 0).all()
-        torch.testing.assert_close(p.outputs, model(signal[None, :125])[0], atol=1e-12, rtol=1e-12)
+        torch.testing.assert_close(p.outputs, model(signal[None, :126])[0], atol=1e-12, rtol=1e-12)
     assert profiles["gru"].state_bytes.tolist() == [2 * 8 * 8] * 4  # (layers, batch, hidden) float64
     per_sample = 2 * 2 * 8 * 8  # keys and values, 2 layers, d_model 8, float64
-    assert profiles["transformer"].state_bytes.tolist() == [per_sample * n for n in (5, 15, 55, 125)]
+    assert profiles["transformer"].state_bytes.tolist() == [per_sample * n for n in (6, 16, 56, 126)]
+    # work per sample: constant for the GRU; for the Transformer, linear in the cached samples
+    gru_flops, tf_flops = profiles["gru"].flops_per_sample, profiles["transformer"].flops_per_sample
+    assert len(set(gru_flops.tolist())) == 1 and gru_flops[0] > 0
+    cached = np.array([0, 10, 50, 120]) + 1  # keys attended to by the counted step
+    slope = np.diff(tf_flops) / np.diff(cached)
+    assert np.allclose(slope, slope[0]) and slope[0] == 2 * 2 * 2 * 8  # 2 layers x (q.k + a.v) x 2d
 
 
 def test_checkpoint_inside_timed_steps_starts_after_them():
     profiles = profile_streams(_models(), torch.randn(50, 1, dtype=torch.float64), [0, 2], n_timed=4)
-    assert profiles["gru"].n_seen.tolist() == [4, 8]
+    assert profiles["gru"].n_seen.tolist() == [5, 10]
 
 
 def test_state_nbytes():
@@ -61,7 +68,7 @@ def test_bad_arguments():
         profile_streams(models, signal, [])
     with pytest.raises(ValueError, match="n_timed must be a positive int"):
         profile_streams(models, signal, [0], n_timed=0)
-    with pytest.raises(ValueError, match="the last checkpoint needs 104"):
+    with pytest.raises(ValueError, match="the last checkpoint needs 105"):
         profile_streams(models, signal, [0, 90], n_timed=14)
     with pytest.raises(ValueError, match="models is empty"):
         profile_streams({}, signal, [0])
