@@ -30,9 +30,11 @@ def sinusoidal_position(positions: torch.Tensor, d_model: int) -> torch.Tensor:
     """Vaswani et al.'s encoding: ``positions (T,)`` -> ``(T, d_model)``, sin on even, cos on odd."""
     if d_model % 2:
         raise ValueError(f"d_model must be even for sinusoidal positions, got {d_model}")
-    freq = torch.exp(torch.arange(0, d_model, 2, device=positions.device, dtype=torch.float64)
+    # float64 keeps the phases exact at large positions (MPS has no float64: float32 there)
+    dtype = torch.float32 if positions.device.type == "mps" else torch.float64
+    freq = torch.exp(torch.arange(0, d_model, 2, device=positions.device, dtype=dtype)
                      * (-math.log(10000.0) / d_model))
-    angle = positions.to(torch.float64)[:, None] * freq  # float64: exact phases at large positions
+    angle = positions.to(dtype)[:, None] * freq
     return torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(-2)
 
 
