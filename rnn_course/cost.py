@@ -1,5 +1,6 @@
 """What a computation costs: its wall time, and its depth (how much of it must run in order).
 
+- ``synchronize(device)``     wait for an accelerator to finish its queued work.
 - ``median_seconds(fn)``       median wall time of ``fn()`` over repeats, after warm-up calls,
                                waiting for an accelerator to finish before each clock reading.
 - ``autograd_depth(out, x)``   the longest chain of operations in the autograd graph that leads
@@ -20,7 +21,8 @@ from typing import Any, Callable
 import torch
 
 
-def _sync(device: torch.device | None) -> None:
+def synchronize(device: torch.device | None) -> None:
+    """Wait until queued work on an accelerator is done (nothing to wait for on a CPU)."""
     if device is not None and device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device is not None and device.type == "mps":
@@ -43,10 +45,10 @@ def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1,
         fn()
     times = []
     for _ in range(repeats):
-        _sync(device)
+        synchronize(device)
         start = time.perf_counter()
         fn()
-        _sync(device)
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

@@ -21,6 +21,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .causal_transformer import KVCache
+from .cost import synchronize
 from .validation import expect_ndim, expect_shape
 
 
@@ -84,13 +85,6 @@ class StreamProfile:
     outputs: torch.Tensor
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
 @torch.inference_mode()
 def profile_streams(models: dict[str, nn.Module], signal: torch.Tensor, checkpoints: list[int], *,
                     n_timed: int = 64, block: int = 256) -> dict[str, StreamProfile]:
@@ -139,10 +133,10 @@ def profile_streams(models: dict[str, nn.Module], signal: torch.Tensor, checkpoi
         times = {name: [] for name in runs}
         for _ in range(n_timed):
             for name, run in runs.items():
-                _sync(run["device"])
+                synchronize(run["device"])
                 start_clock = time.perf_counter()
                 y, run["state"] = run["model"].step(run["x"][:, t], run["state"])
-                _sync(run["device"])
+                synchronize(run["device"])
                 times[name].append(time.perf_counter() - start_clock)
                 run["outputs"].append(y)
             t += 1
