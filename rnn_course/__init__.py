@@ -19,6 +19,11 @@ Modules (one idea each):
 - ``grud``         GRU-D (Che et al. 2018): a GRU with learned decays driven by the time since the last measurement
 - ``bootstrap``    confidence intervals that resample patients (groups), paired differences
 - ``splits``       assert_disjoint(): the proof that no patient is on two sides of a split
+- ``scan``         the linear recurrence h_t = a_t h_(t-1) + b_t: loop, parallel scan, log-space scan
+- ``mingru``       minGRU and minLSTM: gated RNNs whose training runs as a scan
+- ``causal_transformer``  causal self-attention and a small Transformer with a key-value cache
+- ``streaming``    one sample at a time: a streaming GRU, state sizes, time per new sample
+- ``cost``         wall time (median, synchronised) and depth (longest chain) of a computation
 - ``checks``       exercise checks (one module per chapter)
 - ``instructor``   the instructor tools (one module per step): exercise parser, clean, student notebooks, grading
 """

@@ -1,0 +1,85 @@
+"""What a computation costs: its wall time, and its depth (how much of it must run in order).
+
+- ``synchronize(device)``     wait for an accelerator to finish its queued work.
+- ``median_seconds(fn)``       median wall time of ``fn()`` over repeats, after warm-up calls,
+                               waiting for an accelerator to finish before each clock reading.
+- ``autograd_depth(out, x)``   the longest chain of operations in the autograd graph that leads
+                               from the input ``x`` to the output ``out``: operations on one chain
+                               must run one after another, so no amount of parallel hardware can
+                               make the computation take fewer than this many steps.
+
+For a recurrent network the depth from the first input to the last output grows in
+proportion to T; for a self-attention layer it does not depend on T; for a parallel scan it
+grows like log T.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable
+
+import torch
+
+
+def synchronize(device: torch.device | None) -> None:
+    """Wait until queued work on an accelerator is done (nothing to wait for on a CPU)."""
+    if device is not None and device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device is not None and device.type == "mps":
+        torch.mps.synchronize()
+
+
+def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1,
+                   device: torch.device | str | None = None) -> float:
+    """Median wall time in seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` calls.
+
+    Pass the ``device`` the work runs on: GPU kernels run asynchronously, and without waiting
+    for them the clock would stop when the work was queued, not when it was done.
+    """
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
+    device = torch.device(device) if device is not None else None
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def autograd_depth(out: torch.Tensor, x: torch.Tensor) -> int:
+    """Number of operations on the longest chain of the autograd graph from ``x`` to ``out``.
+
+    ``x`` must be a leaf tensor with ``requires_grad=True`` that ``out`` was computed from.
+    Counts the backward nodes (one per differentiable operation) on the longest path from
+    ``out.grad_fn`` down to the node that accumulates ``x``'s gradient.
+    """
+    if not isinstance(x, torch.Tensor) or not x.requires_grad or x.grad_fn is not None:
+        raise ValueError("x must be a leaf tensor with requires_grad=True (e.g. torch.randn(..., requires_grad=True))")
+    if not isinstance(out, torch.Tensor) or out.grad_fn is None:
+        raise ValueError("out has no autograd graph: compute it from x with gradients enabled")
+    longest: dict[Any, int] = {}  # node -> longest chain from it down to x's node (-1: x not reached)
+    stack = [(out.grad_fn, False)]
+    while stack:  # iterative post-order, so long graphs do not hit Python's recursion limit
+        node, children_done = stack.pop()
+        if node in longest:
+            continue
+        children = [f for f, _ in node.next_functions if f is not None]
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if c not in longest)
+        elif getattr(node, "variable", None) is x:  # the node that accumulates x's gradient
+            longest[node] = 0
+        else:
+            best = max((longest[c] for c in children if longest[c] >= 0), default=-1)
+            longest[node] = best + 1 if best >= 0 else -1
+    depth = longest.get(out.grad_fn, -1)
+    if depth < 0:
+        raise ValueError("out does not depend on x through the autograd graph")
+    return depth

@@ -1,0 +1,53 @@
+"""Tests of rnn_course.cost: median wall time and autograd depth."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rnn_course.cost import autograd_depth, median_seconds
+from rnn_course.gated import ScratchGRU
+from rnn_course.scan import blelloch_scan, linear_recurrence_loop
+
+
+def test_median_seconds_runs_warmup_and_repeats():
+    calls = []
+    t = median_seconds(lambda: calls.append(1), repeats=3, warmup=2, device="cpu")
+    assert len(calls) == 5 and t >= 0
+    with pytest.raises(ValueError, match="repeats"):
+        median_seconds(lambda: None, repeats=0)
+    with pytest.raises(ValueError, match="warmup"):
+        median_seconds(lambda: None, warmup=-1)
+
+
+def test_depth_of_a_chain_and_of_a_fork():
+    x = torch.randn(3, requires_grad=True)
+    assert autograd_depth((x * 2).sin().sum(), x) == 3
+    assert autograd_depth(x.exp().exp().exp().sum() + x.sum(), x) == 5  # the longer branch counts
+
+
+def test_depth_grows_with_t_for_recurrences_and_like_log_t_for_the_scan():
+    depth = {}
+    for T in (8, 16, 32, 64):
+        a = torch.rand(1, T, 2, requires_grad=True)
+        depth["loop", T] = autograd_depth(linear_recurrence_loop(a, a)[:, -1].sum(), a)
+        depth["scan", T] = autograd_depth(blelloch_scan(a, a)[:, -1].sum(), a)
+        gru = ScratchGRU(2, 3, batch_first=True)
+        depth["gru", T] = autograd_depth(gru(a)[0][:, -1].sum(), a)
+    for kind in ("loop", "gru"):
+        steps = [depth[kind, 2 * T] - depth[kind, T] for T in (8, 16, 32)]
+        assert steps[1] == 2 * steps[0] and steps[2] == 4 * steps[0]  # linear in T
+    steps = [depth["scan", 2 * T] - depth["scan", T] for T in (8, 16, 32)]
+    assert steps[0] == steps[1] == steps[2] > 0  # a constant per doubling: log T
+
+
+def test_bad_arguments():
+    x = torch.randn(3, requires_grad=True)
+    with pytest.raises(ValueError, match="leaf tensor"):
+        autograd_depth(x.sum(), x * 2)
+    with pytest.raises(ValueError, match="leaf tensor"):
+        autograd_depth(x.sum(), torch.randn(3))
+    with pytest.raises(ValueError, match="no autograd graph"):
+        autograd_depth(torch.ones(1), x)
+    y = torch.randn(3, requires_grad=True)
+    with pytest.raises(ValueError, match="does not depend on x"):
+        autograd_depth(y.sum(), x)
