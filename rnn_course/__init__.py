@@ -6,6 +6,7 @@ Modules (one idea each):
 - ``device``       get_device() (cuda → mps → cpu, $RNN_COURSE_DEVICE), seed_everything()
 - ``validation``   shape/dtype/device checks whose errors say expected vs received
 - ``data``         verified PhysioNet download cache and loaders (MIT-BIH, Challenge 2012)
+                   and the MIT-BIH beat table with the inter-patient split (``data.mitbih_beats``)
 - ``training``     fit(): the shared training loop (tqdm, loss and gradient-norm history, clipping)
 - ``plots``        figures: signals, training curves, the unrolled RNN diagram
 - ``numpy_rnn``    a NumPy RNN with a hand-written forward and backward pass (BPTT)
@@ -17,6 +18,7 @@ Modules (one idea each):
 - ``gated``        LSTM and GRU cells and layers from scratch, in PyTorch's parameter layout
 - ``bootstrap``    confidence intervals that resample patients (groups), paired differences
 - ``splits``       assert_disjoint(): the proof that no patient is on two sides of a split
+- ``beat_metrics`` per-class sensitivity and positive predictivity, intervals over records
 - ``checks``       exercise checks (one module per chapter)
 - ``instructor``   the instructor command line: student notebooks and grading
 """
