@@ -5,7 +5,8 @@ Modules (one idea each):
 
 - ``device``       get_device() (cuda → mps → cpu, $RNN_COURSE_DEVICE), seed_everything()
 - ``validation``   shape/dtype/device checks whose errors say expected vs received
-- ``data``         verified PhysioNet download cache (on pooch) and loaders (MIT-BIH, Challenge 2012)
+- ``data``         verified PhysioNet download cache (on pooch), loaders (MIT-BIH, Challenge 2012)
+                   and the MIT-BIH beat table with the inter-patient split (``data.mitbih_beats``)
 - ``training``     fit(): the shared training loop (tqdm, loss and gradient-norm history, clipping)
 - ``plots``        figures: signals, training curves, the unrolled RNN diagram
 - ``numpy_rnn``    a NumPy RNN with a hand-written forward and backward pass (BPTT)
@@ -24,6 +25,7 @@ Modules (one idea each):
 - ``causal_transformer``  causal self-attention and a small Transformer with a key-value cache
 - ``streaming``    one sample at a time: a streaming GRU, state sizes, time per new sample
 - ``cost``         wall time (median, synchronised) and depth (longest chain) of a computation
+- ``beat_metrics`` per-class sensitivity and positive predictivity, intervals over records
 - ``checks``       exercise checks (one module per chapter)
 - ``instructor``   the instructor tools (one module per step): exercise parser, clean, student notebooks, grading
 """
