@@ -92,7 +92,8 @@ def rnn_backward(dh: np.ndarray, cache: list[StepCache]) -> RNNGrads:
     """
     expect_ndim("dh", dh, 3, ("batch", "time", "hidden"))
     if dh.shape[1] != len(cache):
-        raise ValueError(f"dh: expected {len(cache)} time steps (one per cache entry), got {dh.shape[1]}")
+        raise ValueError(f"dh: expected {len(cache)} time steps (one per cache entry), "
+                         f"got {dh.shape[1]}")
     first = cache[0]
     dx = np.zeros(dh.shape[:2] + first.x.shape[1:])
     dWx, dWh, db = np.zeros_like(first.Wx), np.zeros_like(first.Wh), np.zeros(first.Wh.shape[0])
