@@ -158,6 +158,15 @@ def test_directives_with_colon_fences_and_indentation():
     assert parse(nb).problems == []
 
 
+def test_an_exercise_marked_experiment_is_known_as_one():
+    nb = instructor_notebook()
+    nb.cells[5].source = nb.cells[5].source.replace(":label: ex-demo-add\n",
+                                                    ":label: ex-demo-add\n:class: experiment\n")
+    kinds = {e.label: e.experiment for e in parse(nb).exercises}
+    assert kinds == {"ex-demo-add": True, "ex-demo-mul": False, "ex-demo-answer": False}
+    assert parse(nb).exercises[0].classes == ["experiment"]
+
+
 # --------------------------------------------------------------------------- clean
 
 

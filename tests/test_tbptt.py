@@ -286,8 +286,9 @@ def test_saved_bytes_and_time_grow_with_the_chunk_length():
     torch.manual_seed(0)
     model = RecurrentModel(1, 16, 1, "gru")
     x, y = torch.randn(8, 200, 1), torch.randn(8, 200, 1)
-    short = tbptt.measure_update(model, x[:, :20], y[:, :20], nn.MSELoss())
-    long = tbptt.measure_update(model, x[:, :200], y[:, :200], nn.MSELoss())
+    # Best of 9: on a shared machine a single timing can be stretched by other work.
+    short = tbptt.measure_update(model, x[:, :20], y[:, :20], nn.MSELoss(), repeats=9)
+    long = tbptt.measure_update(model, x[:, :200], y[:, :200], nn.MSELoss(), repeats=9)
     assert long.saved_bytes > 5 * short.saved_bytes
     assert long.seconds > short.seconds > 0
     assert short.peak_cuda_bytes is None

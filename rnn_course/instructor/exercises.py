@@ -4,7 +4,7 @@ Used by ``student`` (what to remove or stub), ``grade`` (which checks a notebook
 the static notebook tests (is the pattern of CONTRIBUTING.md followed?). In cell order:
 
 - a markdown cell with an ``{exercise}`` directive (````` ``` ````` or ``:::`` fence) and
-  ``:label: ex-...``;
+  ``:label: ex-...`` (and ``:class: experiment`` for an experiment read by a person);
 - a markdown cell ``{solution-start} ex-...`` with ``:class: dropdown``;
 - the solution: code cells tagged ``solution`` (the lines between ``# BEGIN SOLUTION`` and
   ``# END SOLUTION`` are the answer, the rest is scaffold the student keeps), and optional
@@ -92,11 +92,18 @@ class Exercise:
     solution_markdown: list[int] = field(default_factory=list)
     check_cells: list[int] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)  # names the check lines print
+    classes: list[str] = field(default_factory=list)  # the directive's :class: option
 
     @property
     def graded(self) -> bool:
         """True if a check grades this exercise automatically."""
         return bool(self.checks)
+
+    @property
+    def experiment(self) -> bool:
+        """True for an exercise marked ``:class: experiment``: its answer is a measurement
+        and its interpretation, read by a person, even when the model answer defines helpers."""
+        return "experiment" in self.classes
 
 
 @dataclass
@@ -265,7 +272,8 @@ def parse(nb: nbformat.NotebookNode) -> ParsedNotebook:
                     label = d.options.get("label", "")
                     if not label:
                         problems.append(Problem(i, "exercise without a :label:"))
-                    exercises.append(Exercise(label, d.argument, i))
+                    exercises.append(Exercise(label, d.argument, i,
+                                              classes=d.options.get("class", "").split()))
                     if block is not None:
                         problems.append(Problem(i, f"an exercise inside the solution of {block_label!r}: "
                                                    "put it after the solution-end cell", fatal=True))
