@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import subprocess
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -196,8 +197,10 @@ def grade_command(submissions: list[Path], *, expected_from: Path | None, out: P
     start = time.perf_counter()
     results = grade_submissions(submissions, timeout=timeout, jobs=jobs, progress=True, executed_dir=executed)
     table = grade_table(results, expected)
-    with pd.option_context("display.max_columns", None, "display.width", 250):
-        print(table.drop(columns="error").to_string())
+    # As wide as the terminal (COLUMNS); wider tables continue below, column block by block.
+    width = shutil.get_terminal_size((100, 24)).columns
+    with pd.option_context("display.max_columns", None, "display.width", width):
+        print(table.drop(columns="error").to_string(line_width=width))
     for name, error in table["error"].items():
         if error:
             print(f"{name}: {error}")

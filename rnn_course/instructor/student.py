@@ -212,7 +212,8 @@ def write_student_notebooks(paths: list[Path], out_dir: Path) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
         nbformat.write(student, target)
-        print(f"{path} -> {target}: {len(report.stubbed)} solution cell(s) stubbed; "
-              f"{report.removed_markdown} solution markdown cell(s) and {report.removed_hidden} hidden "
-              f"assertion(s) removed; {len(parse(student).checks)} exercise check(s) kept")
+        # Three short lines per notebook, so the report fits a narrow terminal.
+        print(f"{path}\n  -> {target}\n     {len(report.stubbed)} solution cell(s) stubbed; "
+              f"{report.removed_markdown} markdown and {report.removed_hidden} hidden cell(s) removed; "
+              f"{len(parse(student).checks)} check(s) kept")
     return 0
