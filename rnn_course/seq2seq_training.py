@@ -75,7 +75,7 @@ def train_seq2seq(model: nn.Module, pairs: Pairs, *, steps: int, batch_size: int
 
     Args:
         lr: peak learning rate, reached after ``warmup * steps`` updates and then decayed
-            linearly to zero at the last update.
+            linearly, to about ``lr / steps`` at the last update.
         teacher_forcing: a fixed ratio, or a function of the update number (e.g.
             :func:`inverse_sigmoid_decay`) that sets ``model.teacher_forcing_ratio`` before
             every update; ``None`` keeps the model's own ratio.
@@ -89,8 +89,8 @@ def train_seq2seq(model: nn.Module, pairs: Pairs, *, steps: int, batch_size: int
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     n_warm = max(1, round(warmup * steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda i: min((i + 1) / n_warm, max(0.0, (steps - i) / max(1, steps - n_warm))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(  # up to lr over n_warm updates, then down to lr / steps
+        optimizer, lambda i: (i + 1) / n_warm if i < n_warm else max(0.0, (steps - i) / (steps - n_warm + 1)))
     history = History()
     bar = tqdm(total=steps, desc="updates", disable=not progress)
     epoch = 0

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnn_course.seq2seq import Memory, Seq2Seq, count_parameters, seq2seq_loss
-from rnn_course.seq2seq_training import batches, encode_pairs
+from rnn_course.seq2seq_training import encode_pairs
 from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
 
 
@@ -129,37 +129,6 @@ def test_loss_ignores_pad_targets():
     real = tgt_out != PAD_ID
     manual = -torch.log_softmax(logits, -1).gather(-1, tgt_out[..., None])[..., 0][real].mean()
     assert torch.allclose(seq2seq_loss(logits, tgt_out), manual)
-
-
-def test_a_tiny_model_learns_to_copy():
-    vocab = Vocab.build(["abc"])
-    words = ["abc", "cab", "ba", "c", "bca", "aa"]
-    pairs = encode_pairs(words, words, vocab, vocab)
-    torch.manual_seed(0)
-    model = Seq2Seq(len(vocab), len(vocab), emb_size=8, hidden_size=16)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    first = None
-    for _ in range(150):
-        for (src, lengths, tgt_in), tgt_out in batches(pairs, 6):
-            loss = seq2seq_loss(model(src, lengths, tgt_in), tgt_out)
-            first = first if first is not None else loss.item()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    assert loss.item() < 0.05 * first, (first, loss.item())
-
-
-def test_encode_pairs_and_batches():
-    vocab = Vocab.build(["abc"])
-    pairs = encode_pairs(["abc", "a"], ["ab", "c"], vocab, vocab)
-    a, b, c = (vocab.stoi[x] for x in "abc")
-    assert pairs.tgt_in.tolist() == [[SOS_ID, a, b], [SOS_ID, c, PAD_ID]]
-    assert pairs.tgt_out.tolist() == [[a, b, EOS_ID], [c, EOS_ID, PAD_ID]]
-    assert pairs.lengths.tolist() == [3, 1]
-    (src, lengths, tgt_in), tgt_out = next(iter(batches(pairs, 2, shuffle=False)))
-    assert torch.equal(src, pairs.src) and torch.equal(tgt_out, pairs.tgt_out)
-    order = [next(iter(batches(pairs, 1, seed=s)))[0][1].item() for s in range(8)]
-    assert set(order) == {1, 3}  # shuffled by the seed
 
 
 def test_parameter_count_and_sizes():
