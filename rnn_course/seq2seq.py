@@ -154,8 +154,9 @@ class Seq2Seq(nn.Module):
     Args:
         src_vocab_size, tgt_vocab_size: vocabulary sizes (special tokens included).
         emb_size: embedding size of both sides.
-        hidden_size: ``H`` of each encoder direction; the decoder has ``2H`` units, the size of
-            the encoder outputs, so that every score (``"dot"`` included) fits.
+        hidden_size: ``H`` of each encoder direction.
+        decoder_size: units of the decoder GRU; by default ``2H``, the size of the encoder
+            outputs, which the ``"dot"`` score requires.
         attention: ``"additive"``, ``"dot"``, ``"general"``, or ``None`` for no attention.
         placement: ``"luong"`` (attention after the decoder GRU) or ``"bahdanau"`` (before it).
         teacher_forcing_ratio: probability that a training step's decoder input is the true
@@ -165,18 +166,19 @@ class Seq2Seq(nn.Module):
     """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, *, emb_size: int = 32,
-                 hidden_size: int = 64, attention: str | None = "general", placement: str = "luong",
-                 teacher_forcing_ratio: float = 1.0, sample_inputs: bool = False):
+                 hidden_size: int = 64, decoder_size: int | None = None, attention: str | None = "general",
+                 placement: str = "luong", teacher_forcing_ratio: float = 1.0, sample_inputs: bool = False):
         super().__init__()
         if placement not in PLACEMENTS:
             raise ValueError(f"placement: expected one of {PLACEMENTS}, got {placement!r}")
+        decoder_size = 2 * hidden_size if decoder_size is None else decoder_size
         for name, value in [("src_vocab_size", src_vocab_size), ("tgt_vocab_size", tgt_vocab_size),
-                            ("emb_size", emb_size), ("hidden_size", hidden_size)]:
+                            ("emb_size", emb_size), ("hidden_size", hidden_size), ("decoder_size", decoder_size)]:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected a positive int, got {value!r}")
         self.encoder = Encoder(src_vocab_size, emb_size, hidden_size)
         decoder = LuongDecoder if placement == "luong" else BahdanauDecoder
-        self.decoder = decoder(tgt_vocab_size, emb_size, 2 * hidden_size, self.encoder.output_size, attention)
+        self.decoder = decoder(tgt_vocab_size, emb_size, decoder_size, self.encoder.output_size, attention)
         self.attention_score, self.placement = attention, placement
         self.teacher_forcing_ratio = teacher_forcing_ratio
         self.sample_inputs = sample_inputs
@@ -199,7 +201,7 @@ class Seq2Seq(nn.Module):
         return memory if self.use_source_mask else memory._replace(mask=None)
 
     def start(self, memory: Memory) -> torch.Tensor:
-        """The decoder's initial state ``(1, batch, 2H)``."""
+        """The decoder's initial state ``(1, batch, decoder_size)``."""
         return self.decoder.start(memory)
 
     def step(self, tokens: torch.Tensor, state: torch.Tensor, memory: Memory

@@ -131,6 +131,18 @@ def test_loss_ignores_pad_targets():
     assert torch.allclose(seq2seq_loss(logits, tgt_out), manual)
 
 
+def test_decoder_size_defaults_to_the_encoder_output_size():
+    assert Seq2Seq(5, 5, hidden_size=6).decoder.rnn.hidden_size == 12
+    small = Seq2Seq(5, 5, hidden_size=6, decoder_size=7, attention="general").double().eval()
+    src, lengths, tgt_in = _batch()
+    src = src.clamp(max=4)
+    assert small(src, lengths, tgt_in.clamp(max=4)).shape == (4, 5, 5)
+    with pytest.raises(ValueError, match="query_size == key_size"):
+        Seq2Seq(5, 5, hidden_size=6, decoder_size=7, attention="dot")
+    with pytest.raises(ValueError, match="decoder_size"):
+        Seq2Seq(5, 5, decoder_size=0)
+
+
 def test_parameter_count_and_sizes():
     model = Seq2Seq(20, 10, emb_size=8, hidden_size=6, attention=None)
     with_attention = Seq2Seq(20, 10, emb_size=8, hidden_size=6, attention="general")
