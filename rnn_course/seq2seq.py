@@ -26,7 +26,7 @@ ratio during training). A ratio below 1 forces step-by-step decoding in training
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -77,18 +77,16 @@ class Encoder(nn.Module):
         return Memory(outputs, torch.cat([h_n[0], h_n[1]], dim=-1), mask)
 
 
-class LuongDecoder(nn.Module):
-    """GRU first, attention after: ``h_t = GRU(y_{t-1}, h_{t-1})``, ``c_t = attend(h_t)``,
-    ``logits_t = W_o tanh(W_c [c_t; h_t])`` (Luong et al. 2015, no input feeding)."""
-
-    parallel_training = True  # teacher-forced steps do not depend on each other's attention
+class _Decoder(nn.Module):
+    """What both placements share: embedding, initial state from the encoder, attention (or
+    none), and the output layer ``logits_t = W_o tanh(W_c [c_t; s_t])``."""
 
     def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, memory_size: int,
-                 score: str | None):
+                 score: str | None, make_rnn: Callable[[], nn.Module]):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, emb_size, padding_idx=PAD_ID)
         self.bridge = nn.Linear(memory_size, hidden_size)  # initial state from the encoder's final states
-        self.rnn = nn.GRU(emb_size, hidden_size, batch_first=True)
+        self.rnn = make_rnn()  # built here, so parameters are initialised in this order
         self.attention = None if score is None else Attention(score, hidden_size, memory_size)
         self.combine = nn.Linear(memory_size + hidden_size, hidden_size)
         self.out = nn.Linear(hidden_size, vocab_size)
@@ -96,6 +94,21 @@ class LuongDecoder(nn.Module):
     def start(self, memory: Memory) -> torch.Tensor:
         """Initial state ``(1, batch, hidden)``."""
         return torch.tanh(self.bridge(memory.final))[None]
+
+    def _logits(self, context: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.tanh(self.combine(torch.cat([context, state], dim=-1))))
+
+
+class LuongDecoder(_Decoder):
+    """GRU first, attention after: ``h_t = GRU(y_{t-1}, h_{t-1})``, ``c_t = attend(h_t)``,
+    ``logits_t = W_o tanh(W_c [c_t; h_t])`` (Luong et al. 2015, no input feeding)."""
+
+    parallel_training = True  # teacher-forced steps do not depend on each other's attention
+
+    def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, memory_size: int,
+                 score: str | None):
+        super().__init__(vocab_size, emb_size, hidden_size, memory_size, score,
+                         lambda: nn.GRU(emb_size, hidden_size, batch_first=True))
 
     def forward(self, inputs: torch.Tensor, state: torch.Tensor, memory: Memory
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
@@ -105,10 +118,10 @@ class LuongDecoder(nn.Module):
             context, weights = memory.final[:, None].expand(-1, h.shape[1], -1), None
         else:
             context, weights = self.attention(h, memory.outputs, memory.mask)
-        return self.out(torch.tanh(self.combine(torch.cat([context, h], dim=-1)))), state, weights
+        return self._logits(context, h), state, weights
 
 
-class BahdanauDecoder(nn.Module):
+class BahdanauDecoder(_Decoder):
     """Attention first, from the previous state, and the context into the recurrence:
     ``c_t = attend(s_{t-1})``, ``s_t = GRU([y_{t-1}; c_t], s_{t-1})``,
     ``logits_t = W_o tanh(W_c [c_t; s_t])`` (Bahdanau et al. 2015; their output layer is a maxout
@@ -118,17 +131,8 @@ class BahdanauDecoder(nn.Module):
 
     def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, memory_size: int,
                  score: str | None):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, emb_size, padding_idx=PAD_ID)
-        self.bridge = nn.Linear(memory_size, hidden_size)
-        self.rnn = nn.GRUCell(emb_size + memory_size, hidden_size)
-        self.attention = None if score is None else Attention(score, hidden_size, memory_size)
-        self.combine = nn.Linear(memory_size + hidden_size, hidden_size)
-        self.out = nn.Linear(hidden_size, vocab_size)
-
-    def start(self, memory: Memory) -> torch.Tensor:
-        """Initial state ``(1, batch, hidden)``."""
-        return torch.tanh(self.bridge(memory.final))[None]
+        super().__init__(vocab_size, emb_size, hidden_size, memory_size, score,
+                         lambda: nn.GRUCell(emb_size + memory_size, hidden_size))
 
     def forward(self, inputs: torch.Tensor, state: torch.Tensor, memory: Memory
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
@@ -143,9 +147,9 @@ class BahdanauDecoder(nn.Module):
                 context = context[:, 0]
                 all_weights.append(weights[:, 0])
             s = self.rnn(torch.cat([embedded[:, t], context], dim=-1), s)
-            outputs.append(torch.tanh(self.combine(torch.cat([context, s], dim=-1))))
+            outputs.append(self._logits(context, s))
         weights = torch.stack(all_weights, dim=1) if all_weights else None
-        return self.out(torch.stack(outputs, dim=1)), s[None], weights
+        return torch.stack(outputs, dim=1), s[None], weights
 
 
 class Seq2Seq(nn.Module):

@@ -11,14 +11,7 @@ from rnn_course.checks.ch06 import (check_greedy_decode, check_masked_attention,
 from rnn_course.decoding import greedy_decode
 from rnn_course.sigs import expand_sig, random_sigs
 from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from single_thread import one_thread  # noqa: F401  (autouse: one CPU thread)
 
 
 def _stub(*args, **kwargs):

@@ -11,14 +11,7 @@ import torch
 from rnn_course.decoding import beam_search, greedy_decode, sequence_log_prob, translate
 from rnn_course.seq2seq import Memory, Seq2Seq
 from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from single_thread import one_thread  # noqa: F401  (autouse: one CPU thread)
 
 
 def _random_model(seed, attention="general", placement="luong"):

@@ -8,16 +8,8 @@ import torch
 from rnn_course.seq2seq import Memory, Seq2Seq, count_parameters, seq2seq_loss
 from rnn_course.seq2seq_training import encode_pairs
 from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
+from single_thread import one_thread  # noqa: F401  (autouse: one CPU thread)
 
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: a second thread only adds synchronisation (and stalls badly on a busy CPU)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 CONFIGS = [("general", "luong"), ("dot", "luong"), ("additive", "luong"), (None, "luong"),

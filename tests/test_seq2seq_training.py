@@ -9,16 +9,9 @@ import torch
 from rnn_course.seq2seq import Seq2Seq
 from rnn_course.seq2seq_training import batches, encode_pairs, inverse_sigmoid_decay, train_seq2seq
 from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
+from single_thread import one_thread  # noqa: F401  (autouse: one CPU thread)
 
 WORDS = ["abc", "cab", "ba", "c", "bca", "aa"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _copy_setup(seed=0, **kwargs):
