@@ -8,7 +8,7 @@ Modules (one idea each):
 - ``data``         verified PhysioNet download cache (on pooch), loaders (MIT-BIH, Challenge 2012)
                    and the MIT-BIH beat table with the inter-patient split (``data.mitbih_beats``)
 - ``training``     fit(): the shared training loop (tqdm, loss and gradient-norm history, clipping)
-- ``plots``        figures: signals, training curves, the unrolled RNN diagram
+- ``plots``        figures: signals, training curves, the unrolled RNN diagram, attention heatmaps
 - ``numpy_rnn``    a NumPy RNN with a hand-written forward and backward pass (BPTT)
 - ``gradcheck``    finite-difference and autograd gradient checks
 - ``tbptt``        truncated BPTT: streams, chunks, detach_state, train_tbptt, truncated vs full gradients
@@ -16,6 +16,13 @@ Modules (one idea each):
 - ``diagnostics``  gradient norms through time, Jacobian products, spectral radius
 - ``init``         spectral-radius scaling, orthogonal and identity (IRNN) initialisation
 - ``gated``        LSTM and GRU cells and layers from scratch, in PyTorch's parameter layout
+- ``timestamps``   seeded clinical time stamps (English, Japanese eras, 12-hour clocks) and ISO targets
+- ``vocab``        character (or word) vocabularies with PAD/SOS/EOS/UNK, padded batches
+- ``attention``    additive and multiplicative (dot, general) attention with a source mask
+- ``seq2seq``      packed bidirectional GRU encoder, Luong- and Bahdanau-placement GRU decoders
+- ``seq2seq_training``  encoded pairs, batches, train_seq2seq (teacher forcing, scheduled sampling)
+- ``decoding``     greedy and beam search (length normalisation, stops at EOS), sequence log-probs
+- ``sigs``         seeded medication instructions in pharmacy shorthand and their expansion
 - ``icu``          PhysioNet 2012 events to hourly values, mask and delta; features; event-1 score
 - ``grud``         GRU-D (Che et al. 2018): a GRU with learned decays driven by the time since the last measurement
 - ``bootstrap``    confidence intervals that resample patients (groups), paired differences

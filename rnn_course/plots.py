@@ -8,6 +8,7 @@ was expected and what arrived. Nothing here calls ``plt.show()``: the notebook d
 - ``plot_history(history)`` / ``plot_grad_norm(history)``  curves from ``training.History``
 - ``draw_unrolled_rnn(n_steps)``  the folded RNN and the same network unrolled in time
 - ``draw_task_shapes()``  one-to-many, many-to-one, many-to-many (aligned and unaligned)
+- ``plot_attention(weights, source, output)``  an attention heatmap, output steps against source tokens
 
 Importing this module sets one style for every figure of the course (``use_course_style``):
 the colour-blind-safe palette of Okabe and Ito (2008, *Color Universal Design*) as the colour
@@ -18,11 +19,15 @@ colour vision deficiency (``tests/test_plots.py`` checks this with simulated vis
 """
 from __future__ import annotations
 
+import functools
+import unicodedata
+from pathlib import Path
 from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
@@ -210,6 +215,64 @@ def plot_grad_norm(history: Any, *, ax: Axes | None = None, log: bool = True, cl
     if log:
         ax.set_yscale("log")
     ax.legend(fontsize=8)
+    return ax
+
+
+# ----------------------------------------------------------------------------- attention
+_CJK_FONT_FILES = ("ipag", "ipaexg", "notosanscjk", "notosansjp", "takao", "vl-gothic", "hiragino", "yugoth",
+                   "msgothic", "droidsansfallback")
+_ROMAJI = {"令": "Rei", "和": "wa", "平": "Hei", "成": "sei", "昭": "Shō", "元": "gan", "年": "nen", "月": "gatsu",
+           "日": "nichi", "時": "ji", "分": "fun", "午": "go", "前": "zen", "後": "go"}
+
+
+@functools.lru_cache(maxsize=1)
+def _cjk_font() -> str | None:
+    """The name of a font with Japanese glyphs, registered with matplotlib if it was not; None if none."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for path in sorted(font_manager.findSystemFonts()):
+        if any(h in Path(path).name.lower().replace(" ", "") for h in _CJK_FONT_FILES):
+            name = font_manager.FontProperties(fname=path).get_name()
+            if name not in names:
+                font_manager.fontManager.addfont(path)
+            return name
+    return None
+
+
+def _tick_label(token: str, cjk: bool) -> str:
+    if token.isspace():
+        return "␣"
+    if cjk or token.isascii():
+        return token
+    ascii_form = unicodedata.normalize("NFKC", token)  # full-width digits and colons
+    return ascii_form if ascii_form.isascii() else _ROMAJI.get(token, "?")
+
+
+def plot_attention(weights: Any, source: Sequence[str], output: Sequence[str], *, ax: Axes | None = None,
+                   title: str | None = None) -> Axes:
+    """Heatmap of attention ``weights (len(output), len(source))``: row ``t`` is where the decoder
+    looked while writing ``output[t]``. ``source`` and ``output`` are strings or token lists.
+
+    Japanese characters need a font with their glyphs; without one, ticks show a romanisation
+    (令和 -> "Rei wa"), NFKC forms for full-width digits, and "?" for anything else.
+    """
+    w = as_float_array("weights", weights)
+    if w.ndim != 2 or w.shape != (len(output), len(source)):
+        raise ValueError(f"weights: expected shape (len(output), len(source)) = ({len(output)}, {len(source)}), "
+                         f"got {tuple(w.shape)}")
+    if (w < 0).any() or (w.sum(axis=1) > 1 + 1e-4).any():
+        raise ValueError("weights: expected attention weights (non-negative, each row summing to at most 1)")
+    ax = _new_axes(ax, (max(4.0, 0.32 * len(source) + 1.5), max(3.0, 0.28 * len(output) + 1.2)))
+    font = _cjk_font()
+    image = ax.imshow(w, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(source)), [_tick_label(c, font is not None) for c in source],
+                  fontfamily=[font, "DejaVu Sans"] if font else None,
+                  rotation=90 if font is None and any(not c.isascii() for c in source) else 0)
+    ax.set_yticks(range(len(output)), [_tick_label(c, True) for c in output])
+    ax.set_xlabel("source (encoder positions)")
+    ax.set_ylabel("output step")
+    if title:
+        ax.set_title(title, fontfamily=[font, "DejaVu Sans"] if font else None)
+    ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="attention weight")
     return ax
 
 

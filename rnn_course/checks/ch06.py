@@ -1,0 +1,237 @@
+"""Exercise checks of chapter 6 (sequence-to-sequence models with attention).
+
+- ``check_to_wareki(fn)``: ``fn(day: date) -> str``, the Japanese era date, e.g. ``令和元年5月1日``.
+- ``check_masked_attention(fn)``: ``fn(query, keys, mask) -> (context, weights)``, dot-product
+  attention (Luong et al.) with padded positions at exactly zero weight.
+- ``check_greedy_decode(fn)``: ``fn(model, src, lengths, max_len) -> tokens (batch, L)``, greedy
+  decoding that stops at EOS and pads after it.
+- ``check_sig_model(expand, train_sigs)``: a trained sig expander, graded on sigs it was not
+  trained on.
+
+When an answer is wrong, the checks rebuild the usual mistakes and name the one that reproduces
+the learner's output.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..decoding import greedy_decode
+from ..seq2seq import Seq2Seq
+from ..sigs import expand_sig, random_sigs
+from ..timestamps import ERAS, era_of
+from ..vocab import EOS_ID, PAD_ID, SOS_ID
+from . import compare, exercise_check, matches, to_numpy
+
+# ---------------------------------------------------------------------------- the era calendar
+_DAYS = [date(1926, 12, 25), date(1989, 1, 7), date(1989, 1, 8), date(2019, 4, 30), date(2019, 5, 1),
+         date(2019, 12, 31), date(2020, 1, 1), date(1970, 6, 15), date(2024, 3, 5)]
+_DAYS += [date(1927, 1, 1) + timedelta(days=random.Random(6).randrange(40000)) for _ in range(40)]
+
+
+def _wareki(day: date, *, gannen: bool = True, by_year: bool = False, offset: int = 1, pad: bool = False) -> str:
+    """The reference (default options) and its usual mistakes."""
+    if by_year:  # the era of 1 January: a whole year in one era
+        name, _, _ = era_of(date(day.year, 12, 31))
+        first = next(f for n, _, f in ERAS if n == name)
+        year = day.year - first.year + offset
+    else:
+        name, _, year = era_of(day)
+        year += offset - 1
+    written = "元" if (year == 1 and gannen) else str(year)
+    month, dom = (f"{day.month:02d}", f"{day.day:02d}") if pad else (day.month, day.day)
+    return f"{name}{written}年{month}月{dom}日"
+
+
+_WAREKI_MISTAKES = [
+    (dict(gannen=False), "the first year of an era is written 元年 (gannen), not 1年: 令和元年5月1日."),
+    (dict(offset=0), "off by one: the first year of an era is year 1 (元年), so the era year is "
+                     "year - first_year + 1 (2019 -> 令和元年, 2024 -> 令和6年)."),
+    (dict(by_year=True), "an era changes on a day, not on 1 January: 2019-04-30 is 平成31年, 2019-05-01 is "
+                         "令和元年; 1989-01-07 is 昭和64年, 1989-01-08 is 平成元年. Compare the whole date."),
+    (dict(pad=True), "write month and day without leading zeros, as in 令和6年3月5日."),
+]
+
+
+@exercise_check
+def check_to_wareki(fn: Callable[[date], str]) -> tuple[bool, str]:
+    """Check ``fn(day) -> '令和元年5月1日'`` on era boundaries and random days since 1926-12-25."""
+    for day in _DAYS:
+        got, want = fn(day), _wareki(day)
+        if got == want:
+            continue
+        if not isinstance(got, str):
+            return False, f"return a string such as '令和6年3月5日', got {type(got).__name__}."
+        for options, hint in _WAREKI_MISTAKES:
+            if got == _wareki(day, **options):
+                return False, f"{hint} (for {day}: expected {want}, got {got})"
+        return False, f"for {day}: expected {want}, got {got!r}."
+    return True, f"right on all {len(_DAYS)} days, the last days of Shōwa and Heisei included."
+
+
+# ---------------------------------------------------------------------------- masked attention
+def _attention_inputs(seed: int):
+    g = torch.Generator().manual_seed(seed)
+    query = torch.randn(3, 2, 4, generator=g, dtype=torch.float64)
+    keys = torch.randn(3, 5, 4, generator=g, dtype=torch.float64)
+    mask = torch.arange(5) < torch.tensor([4, 3, 1])[:, None]  # no full row: an inverted mask still has a True
+    return query, keys, mask
+
+
+def _attention(query, keys, mask, *, use_mask=True, invert=False, dim=-1, after=False, scale=False):
+    scores = query @ keys.transpose(1, 2) / (query.shape[-1] ** 0.5 if scale else 1.0)
+    keep = (~mask if invert else mask)[:, None, :]
+    if use_mask and not after:
+        scores = scores.masked_fill(~keep, float("-inf"))
+    weights = torch.softmax(scores, dim=dim)
+    if use_mask and after:
+        weights = weights * keep
+    return weights @ keys, weights
+
+
+_ATTENTION_MISTAKES = [
+    (dict(use_mask=False), "the padded positions get weight: fill their scores with -inf (masked_fill(~mask, "
+                           "float('-inf'))) before the softmax."),
+    (dict(invert=True), "the mask is inverted: it is True on real positions, so fill the scores where it is False."),
+    (dict(dim=1), "the softmax runs over the wrong axis: weights must sum to 1 over the source positions "
+                  "(the last axis of the (batch, T, S) scores)."),
+    (dict(after=True), "you zeroed the padded weights after the softmax, so the rest no longer sums to 1: mask "
+                       "the scores before the softmax (or renormalise)."),
+    (dict(scale=True), "you divided by sqrt(d): that is the scaled dot product of transformers; Luong et al.'s "
+                       "dot score is q^T k, unscaled."),
+]
+
+
+def _same(got, ref) -> bool:
+    arr, want = to_numpy(got), to_numpy(ref)
+    return (arr is not None and arr.dtype != object and arr.shape == want.shape
+            and bool(np.allclose(arr, want, atol=1e-8, rtol=1e-6, equal_nan=True)))
+
+
+@exercise_check
+def check_masked_attention(fn: Callable) -> tuple[bool, str]:
+    """Check ``fn(query (B, T, D), keys (B, S, D), mask (B, S)) -> (context (B, T, D), weights (B, T, S))``."""
+    for seed in range(2):
+        query, keys, mask = _attention_inputs(seed)
+        out = fn(query.clone(), keys.clone(), mask.clone())
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            return False, f"return a pair (context, weights), got {type(out).__name__}."
+        context, weights = out
+        ref_context, ref_weights = _attention(query, keys, mask)
+        if matches(context, ref_weights) and matches(weights, ref_context):
+            return False, "you returned (weights, context); return (context, weights)."
+        for name, got, ref in (("weights", weights, ref_weights), ("context", context, ref_context)):
+            if _same(got, ref):
+                continue
+            for options, hint in _ATTENTION_MISTAKES:  # a mistake may give NaN (softmax over all -inf)
+                if _same(got, _attention(query, keys, mask, **options)[name == "weights"]):
+                    return False, hint
+            axes = "(batch, T, S)" if name == "weights" else "(batch, T, D)"
+            return False, compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or f"{name} differs."
+    if not bool((weights[~mask[:, None, :].expand_as(weights)] == 0).all()):
+        return False, "padded positions must get a weight of exactly 0."
+    return True, "weights sum to 1 over the real positions and are exactly 0 on the padding."
+
+
+# ---------------------------------------------------------------------------- greedy decoding
+def _toy_model(seed: int = 0) -> Seq2Seq:
+    torch.manual_seed(seed)
+    model = Seq2Seq(9, 8, emb_size=4, hidden_size=6, attention="general").double().eval()
+    with torch.no_grad():  # peaky outputs and a likely EOS: sequences of different lengths
+        model.decoder.out.weight.mul_(4.0)
+        model.decoder.out.bias[EOS_ID] += 1.0
+        model.decoder.out.bias[[PAD_ID, SOS_ID]] -= 100.0
+    return model
+
+
+def _toy_batch(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(1, 7, (12,), generator=g)
+    src = torch.randint(4, 9, (12, 6), generator=g)
+    src[torch.arange(6) >= lengths[:, None]] = PAD_ID
+    return src, lengths
+
+
+@torch.no_grad()
+def _greedy_variant(model, src, lengths, max_len, *, feed_back=True, keep_state=True, pad_after=True):
+    memory = model.encode(src, lengths)
+    state = start = model.start(memory)
+    token = torch.full((src.shape[0],), SOS_ID, dtype=torch.int64)
+    done = torch.zeros(src.shape[0], dtype=torch.bool)
+    out = []
+    for _ in range(max_len):
+        log_probs, new_state, _ = model.step(token if feed_back else torch.full_like(token, SOS_ID),
+                                             state, memory)
+        state = new_state if keep_state else start
+        token = log_probs.argmax(-1)
+        out.append(token.masked_fill(done, PAD_ID) if pad_after else token)
+        done |= token == EOS_ID
+    return torch.stack(out, 1)
+
+
+def _to_width(tokens, width: int):
+    tokens = torch.as_tensor(tokens)
+    if tokens.shape[1] >= width:
+        return tokens[:, :width]
+    return torch.nn.functional.pad(tokens, (0, width - tokens.shape[1]), value=PAD_ID)
+
+
+@exercise_check
+def check_greedy_decode(fn: Callable) -> tuple[bool, str]:
+    """Check ``fn(model, src, lengths, max_len) -> tokens (batch, L)`` against greedy search."""
+    model, max_len = _toy_model(), 10
+    src, lengths = _toy_batch()
+    got = fn(model, src.clone(), lengths.clone(), max_len)
+    if not isinstance(got, torch.Tensor) or got.ndim != 2 or got.shape[0] != src.shape[0]:
+        return False, f"return a (batch, L) tensor of token ids with batch = {src.shape[0]}, got " \
+                      f"{getattr(got, 'shape', type(got).__name__)}."
+    if got.shape[1] > max_len:
+        return False, f"stop after max_len = {max_len} tokens; you returned {got.shape[1]}."
+    ref = _to_width(greedy_decode(model, src, lengths, max_len=max_len).tokens, max_len)
+    got = _to_width(got.long(), max_len)
+    if torch.equal(got, ref):
+        return True, "same tokens as greedy search: one token fed back per step, stopped and padded after EOS."
+    if not (got == EOS_ID).any() and (ref == EOS_ID).any():
+        return False, "some outputs have no EOS: keep the EOS token in the output, it says where the sequence ends."
+    variants = [(dict(pad_after=False), "after a sequence has emitted EOS, its later positions must be PAD "
+                                        "(the sequence has ended; it should not go on generating)."),
+                (dict(feed_back=False), "feed the token you just chose back in as the next input; you fed SOS "
+                                        "at every step."),
+                (dict(keep_state=False), "carry the decoder state from step to step; you restarted from the "
+                                         "initial state at every step.")]
+    for options, hint in variants:
+        if torch.equal(got, _to_width(_greedy_variant(model, src, lengths, max_len, **options), max_len)):
+            return False, hint
+    row = int((got != ref).any(dim=1).nonzero()[0])
+    return False, f"row {row}: expected {ref[row].tolist()}, got {got[row].tolist()}. Take the argmax of the " \
+                  "log-probabilities at every step."
+
+
+# ---------------------------------------------------------------------------- the medication sigs
+@exercise_check
+def check_sig_model(expand: Callable[[list[str]], list[str]], train_sigs: Sequence[str]) -> tuple[bool, str]:
+    """Grade ``expand(list_of_sigs) -> list_of_expansions`` on 300 sigs that are not in ``train_sigs``."""
+    seen = set(train_sigs)
+    test = [s for s in dict.fromkeys(random_sigs(3000, seed=2024)) if s not in seen][:300]
+    if len(test) < 100:
+        return False, "almost every possible sig is in train_sigs: hold some out, or nothing measures generalisation."
+    got = expand(list(test))
+    if not isinstance(got, (list, tuple)) or len(got) != len(test):
+        return False, f"expand must return one string per sig ({len(test)}), got {type(got).__name__}" + \
+                      (f" of length {len(got)}" if isinstance(got, (list, tuple)) else "")
+    want = [expand_sig(s) for s in test]
+    wrong = [(s, g, w) for s, g, w in zip(test, got, want) if g != w]
+    accuracy = 1 - len(wrong) / len(test)
+    if accuracy >= 0.95:
+        return True, f"exact match {accuracy:.1%} on {len(test)} sigs the model never saw."
+    numbers = sum(1 for _, g, w in wrong if [t for t in str(g).split() if not t.isdigit()]
+                  == [t for t in w.split() if not t.isdigit()])
+    sig, g, w = wrong[0]
+    hint = (f"exact match {accuracy:.1%} on {len(test)} unseen sigs (at least 95% needed). "
+            f"{numbers} of the {len(wrong)} errors have every word right and a number wrong. "
+            f"First error: {sig!r} -> {g!r}, expected {w!r}. Train longer or check the split.")
+    return False, hint

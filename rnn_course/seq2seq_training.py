@@ -1,0 +1,121 @@
+"""Training encoder–decoders: encoded pairs, whole-batch loaders, and a loop with a step budget.
+
+- :func:`encode_pairs` pads and encodes ``(source, target)`` strings into :class:`Pairs`.
+- :func:`batches` cuts them into ``((src, lengths, tgt_in), tgt_out)`` batches, the pairs that
+  :func:`rnn_course.training.fit` and :func:`train_seq2seq` read.
+- :func:`train_seq2seq` runs a fixed number of Adam updates with the learning rate warmed up
+  linearly and then decayed linearly to zero, gradient-norm clipping, and optionally a
+  teacher-forcing ratio that changes with the update number (scheduled sampling).
+- :func:`inverse_sigmoid_decay` is one of the schedules of Bengio et al. (2015).
+
+A budget counted in updates, not seconds, gives the same model on every machine.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, NamedTuple
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .seq2seq import seq2seq_loss
+from .training import History, optimisation_step, to_device
+from .vocab import EOS_ID, PAD_ID, Vocab
+
+
+class Pairs(NamedTuple):
+    """Encoded pairs: ``src (N, S)``, ``lengths (N,)``, ``tgt_in (N, T)``, ``tgt_out (N, T)``."""
+
+    src: torch.Tensor
+    lengths: torch.Tensor
+    tgt_in: torch.Tensor
+    tgt_out: torch.Tensor
+
+
+def encode_pairs(sources: list[str], targets: list[str], src_vocab: Vocab, tgt_vocab: Vocab) -> Pairs:
+    """Pad and encode ``(source, target)`` strings: ``tgt_in`` is ``SOS y_1 ... y_n`` and
+    ``tgt_out`` is ``y_1 ... y_n EOS``, both padded with ``PAD_ID``."""
+    if len(sources) != len(targets):
+        raise ValueError(f"sources and targets: expected equal lengths, got {len(sources)} and {len(targets)}")
+    src, lengths = src_vocab.encode_batch(sources)
+    tgt, _ = tgt_vocab.encode_batch(targets, sos=True, eos=True)       # SOS y_1 ... y_n EOS PAD ...
+    tgt_in = tgt[:, :-1].masked_fill(tgt[:, :-1] == EOS_ID, PAD_ID)    # the EOS of shorter rows is no input
+    return Pairs(src, lengths, tgt_in, tgt[:, 1:])
+
+
+def batches(pairs: Pairs, batch_size: int, *, shuffle: bool = True, seed: int = 0) -> torch.utils.data.DataLoader:
+    """A loader of ``((src, lengths, tgt_in), tgt_out)`` batches.
+
+    Whole batches are cut by index (no per-example collation) and shuffled by their own seeded
+    generator, so the order does not depend on anything else that draws random numbers.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    dataset = torch.utils.data.TensorDataset(*pairs)
+    sampler = (torch.utils.data.RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
+               if shuffle else torch.utils.data.SequentialSampler(dataset))
+    return torch.utils.data.DataLoader(dataset, sampler=torch.utils.data.BatchSampler(sampler, batch_size, False),
+                                       batch_size=None, collate_fn=lambda b: ((b[0], b[1], b[2]), b[3]))
+
+
+def inverse_sigmoid_decay(k: float) -> Callable[[int], float]:
+    """Bengio et al.'s (2015) inverse sigmoid schedule ``eps_i = k / (k + exp(i / k))``, ``k >= 1``:
+    the probability of feeding the true token at update ``i``, falling from about 1 towards 0."""
+    if not k >= 1:
+        raise ValueError(f"k: expected k >= 1, got {k}")
+    return lambda i: k / (k + math.exp(min(i / k, 700.0)))  # exp overflows past 709
+
+
+def train_seq2seq(model: nn.Module, pairs: Pairs, *, steps: int, batch_size: int, lr: float,
+                  warmup: float = 0.1, clip_grad_norm: float | None = 1.0,
+                  teacher_forcing: float | Callable[[int], float] | None = None, seed: int = 0,
+                  device: torch.device | None = None, progress: bool = True) -> History:
+    """``steps`` Adam updates on shuffled batches of ``pairs``; returns the :class:`History`.
+
+    Args:
+        lr: peak learning rate, reached after ``warmup * steps`` updates and then decayed
+            linearly, to about ``lr / steps`` at the last update.
+        teacher_forcing: a fixed ratio, or a function of the update number (e.g.
+            :func:`inverse_sigmoid_decay`) that sets ``model.teacher_forcing_ratio`` before
+            every update; ``None`` keeps the model's own ratio.
+        seed: seeds the batch order (epoch ``e`` is shuffled with ``seed + e``).
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps: expected a positive int, got {steps!r}")
+    if not 0.0 <= warmup < 1.0:
+        raise ValueError(f"warmup: expected a share of the steps in [0, 1), got {warmup}")
+    device = device or next(model.parameters()).device
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    n_warm = max(1, round(warmup * steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(  # up to lr over n_warm updates, then down to lr / steps
+        optimizer, lambda i: (i + 1) / n_warm if i < n_warm else max(0.0, (steps - i) / (steps - n_warm + 1)))
+    history = History()
+    bar = tqdm(total=steps, desc="updates", disable=not progress)
+    epoch = 0
+    model.train()
+    while len(history.step_loss) < steps:
+        for (src, lengths, tgt_in), tgt_out in batches(pairs, batch_size, seed=seed + epoch):
+            if teacher_forcing is not None:
+                step = len(history.step_loss)
+                model.teacher_forcing_ratio = teacher_forcing(step) if callable(teacher_forcing) else teacher_forcing
+            src, tgt_in, tgt_out = to_device((src, tgt_in, tgt_out), device)
+            loss = seq2seq_loss(model(src, lengths, tgt_in), tgt_out)
+            if not optimisation_step(model, loss, optimizer, history, clip_grad_norm):
+                bar.close()
+                raise RuntimeError(f"the loss became {loss.item()} at update {len(history.step_loss)}; "
+                                   "try a smaller learning rate")
+            schedule.step()
+            bar.update()
+            if len(history.step_loss) % 50 == 0:
+                bar.set_postfix(loss=f"{history.step_loss[-1]:.4f}")
+            if len(history.step_loss) == steps:
+                break
+        epoch += 1
+        start = history.epoch_end_step[-1] if history.epoch_end_step else 0
+        history.train_loss.append(sum(history.step_loss[start:]) / (len(history.step_loss) - start))
+        history.epoch_end_step.append(len(history.step_loss))
+    bar.close()
+    model.eval()
+    return history
