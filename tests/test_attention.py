@@ -16,11 +16,15 @@ def _inputs(batch=3, T=4, S=6, D=5, seed=0):
     return query, keys, mask
 
 
+def _seeded_attention(score):
+    """A float64 Attention(score, 5, 5) with PyTorch's seed 0, and the inputs of ``_inputs``."""
+    torch.manual_seed(0)
+    return Attention(score, 5, 5).double(), *_inputs()
+
+
 @pytest.mark.parametrize("score", SCORES)
 def test_padded_positions_get_exactly_zero_weight_and_rows_sum_to_one(score):
-    torch.manual_seed(0)
-    attention = Attention(score, 5, 5).double()
-    query, keys, mask = _inputs()
+    attention, query, keys, mask = _seeded_attention(score)
     context, weights = attention(query, keys, mask)
     assert context.shape == (3, 4, 5) and weights.shape == (3, 4, 6)
     assert (weights[~mask[:, None, :].expand_as(weights)] == 0).all()
@@ -30,9 +34,7 @@ def test_padded_positions_get_exactly_zero_weight_and_rows_sum_to_one(score):
 
 @pytest.mark.parametrize("score", SCORES)
 def test_changing_padded_positions_changes_nothing(score):
-    torch.manual_seed(0)
-    attention = Attention(score, 5, 5).double()
-    query, keys, mask = _inputs()
+    attention, query, keys, mask = _seeded_attention(score)
     context, weights = attention(query, keys, mask)
     noisy = keys.clone()
     noisy[~mask] = 1e3 * torch.randn(int((~mask).sum()), 5, dtype=torch.float64)  # garbage where padded
