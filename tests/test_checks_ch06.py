@@ -148,3 +148,6 @@ def test_sig_check_other_failures():
     everything = random_sigs(200000, seed=2024)
     assert "hold some out" in check_sig_model(lambda sigs: sigs, everything).message
     assert "not implemented yet" in check_sig_model(_stub, train).message
+    # the student notebook's stubs leave both names None: a hint, not a TypeError
+    assert "train_sigs is None" in check_sig_model(_stub, None).message
+    assert "expand is None" in check_sig_model(None, train).message

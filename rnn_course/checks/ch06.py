@@ -215,6 +215,10 @@ def check_greedy_decode(fn: Callable) -> tuple[bool, str]:
 @exercise_check
 def check_sig_model(expand: Callable[[list[str]], list[str]], train_sigs: Sequence[str]) -> tuple[bool, str]:
     """Grade ``expand(list_of_sigs) -> list_of_expansions`` on 300 sigs that are not in ``train_sigs``."""
+    if train_sigs is None or expand is None:
+        what = "train_sigs" if train_sigs is None else "expand"
+        return False, (f"{what} is None: build the 4,000 training sigs (`random_sigs(4000, seed=...)`) and "
+                       "define expand(sigs) before calling the check.")
     seen = set(train_sigs)
     test = [s for s in dict.fromkeys(random_sigs(3000, seed=2024)) if s not in seen][:300]
     if len(test) < 100:

@@ -148,6 +148,8 @@ def fetch(database: str, file: str, *, progress: bool = True) -> Path:
              else f"{Path(file).name} is not in the data cache ({path}) and downloading it")
     bar = _Bar(unit="B", unit_scale=True, desc=Path(file).name) if progress else False
     try:
+        # pooch creates the folder with a check-then-mkdir that races between fetch_many's threads
+        path.parent.mkdir(parents=True, exist_ok=True)
         fetcher.fetch(file, downloader=pooch.HTTPDownloader(progressbar=bar, timeout=60))
     except requests.RequestException as e:  # (an OSError too: caught first)
         raise DataError(
