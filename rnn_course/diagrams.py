@@ -9,6 +9,10 @@
 - ``draw_k1_k2_windows(k1, k2, n_steps)``  TBPTT(k1, k2): an update every k1 steps, each
   backpropagating through the last k2 steps
 - ``draw_lstm_cell()`` / ``draw_gru_cell()``  the gated cells, with the additive path marked
+- ``draw_attention_step(n_source, n_pad)``  one decoder step attending over a padded source
+- ``draw_rr_intervals()``  a premature beat: RR before, RR after and the local mean
+- ``draw_grud_decay()``  forward filling against GRU-D's decaying input, with delta
+- ``draw_scan(n_steps)``  the loop against the parallel scan's rounds
 
 Every function returns the ``Figure`` it drew, validates its arguments, and gives every
 element a ``gid`` (an ``id`` in the SVG) so tests can count what was drawn. Colours are from
@@ -21,12 +25,14 @@ after changing a drawing with ``python -m rnn_course.diagrams`` (a test checks t
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Callable
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -353,6 +359,235 @@ def draw_gru_cell() -> Figure:
     return fig
 
 
+# ----------------------------------------------------------------------------- chapter 6
+def attention_example_weights(n_real: int, peak: int = 1) -> list[float]:
+    """Illustrative attention weights over ``n_real`` positions: a softmax peaked at ``peak``."""
+    scores = [-0.9 * (s - peak) ** 2 for s in range(n_real)]
+    total = sum(math.exp(e) for e in scores)
+    return [math.exp(e) / total for e in scores]
+
+
+def draw_attention_step(n_source: int = 6, n_pad: int = 2) -> Figure:
+    """One decoder step with attention over a padded source: every real encoder vector gets a
+    weight (line width), the padded ones get exactly zero and no line. gids: ``node-enc-*``,
+    ``node-pad-*``, ``weight-*`` (one line per real position, its weight in ``weight_value``),
+    ``node-context``, ``node-query``, ``node-out``, ``enc-fwd-*``, ``enc-bwd-*``.
+    """
+    _check_int("n_source", n_source, 2, MAX_STEPS)
+    _check_int("n_pad", n_pad, 0, n_source - 1)
+    n_real = n_source - n_pad
+    alpha = attention_example_weights(n_real)
+    fig, ax = _canvas(8.6, 4.6)
+    xs = [1.3 * s for s in range(n_source)]
+    for s, x in enumerate(xs):
+        if s < n_real:
+            _node(ax, (x, 0.0), rf"$\bar h_{s + 1}$", "h", f"node-enc-{s}")
+            ax.text(x, -1.0, rf"$x_{s + 1}$", ha="center", va="center", fontsize=10)
+            _arrow(ax, (x, -0.8), (x, -0.37), f"enc-in-{s}", lw=1.0)
+            ax.text(x, -1.45, rf"$\alpha_{s + 1}={alpha[s]:.2f}$", ha="center", va="center",
+                    fontsize=8, color=CARRY)
+        else:
+            ax.add_patch(FancyBboxPatch((x - 0.35, -0.35), 0.7, 0.7, boxstyle="round,pad=0.02",
+                                        fc="#eeeeee", ec="0.6", lw=1.0, ls="--", hatch="//",
+                                        gid=f"node-pad-{s}"))
+            ax.text(x, -1.0, "PAD", ha="center", va="center", fontsize=9, color="0.45")
+            ax.text(x, -1.45, r"$\alpha=0$", ha="center", va="center", fontsize=8, color="0.45")
+    for s in range(n_real - 1):  # the bidirectional encoder reads the real positions only
+        _arrow(ax, (xs[s] + 0.37, 0.12), (xs[s + 1] - 0.37, 0.12), f"enc-fwd-{s}", lw=1.0)
+        _arrow(ax, (xs[s + 1] - 0.37, -0.12), (xs[s] + 0.37, -0.12), f"enc-bwd-{s}", lw=1.0)
+    context = (xs[n_real - 1] / 2, 2.6)
+    for s in range(n_real):
+        line, = ax.plot([xs[s], context[0]], [0.37, context[1] - 0.37], color=CARRY,
+                        lw=0.6 + 9 * alpha[s], solid_capstyle="round", gid=f"weight-{s}", zorder=0)
+        line.weight_value = alpha[s]
+    if n_pad:
+        ax.text(sum(xs[n_real:]) / n_pad, 1.1, "masked:\n" + r"$\alpha = 0$", ha="center",
+                va="center", fontsize=9, color="0.35", gid="mask-label")
+    _node(ax, context, r"$c_t$", "c", "node-context")
+    query = (xs[-1] + 0.9, 2.6)
+    _node(ax, query, r"$s_t$", "y", "node-query")
+    _arrow(ax, (query[0] - 0.37, context[1] + 0.15), (context[0] + 0.37, context[1] + 0.15),
+           "query-scores", color=GRADIENT, dashed=True)
+    _label(ax, ((query[0] + context[0]) / 2 + 0.3, context[1] - 0.35),
+           r"query: score every $\bar h_s$, softmax over the real positions", color=GRADIENT,
+           size=8)
+    out = ((query[0] + context[0]) / 2, 4.0)
+    _node(ax, out, r"$y_t$", "L", "node-out")
+    _arrow(ax, (context[0] + 0.3, context[1] + 0.37), (out[0] - 0.2, out[1] - 0.37), "context-out")
+    _arrow(ax, (query[0] - 0.3, query[1] + 0.37), (out[0] + 0.2, out[1] - 0.37), "query-out")
+    ax.set_xlim(-0.8, query[0] + 0.8)
+    ax.set_ylim(-1.7, 4.5)
+    return fig
+
+
+# ----------------------------------------------------------------------------- chapter 7
+def _qrs(t: np.ndarray, peaks: list[float]) -> np.ndarray:
+    """A schematic ECG: a P wave, a QRS spike and a T wave around every R peak."""
+    y = np.zeros_like(t)
+    for r in peaks:
+        y += 0.12 * np.exp(-((t - r + 0.17) / 0.035) ** 2)       # P
+        y += 1.00 * np.exp(-((t - r) / 0.012) ** 2)              # R
+        y -= 0.18 * np.exp(-((t - r - 0.03) / 0.012) ** 2)      # S
+        y += 0.25 * np.exp(-((t - r - 0.28) / 0.06) ** 2)        # T
+    return y
+
+
+def draw_rr_intervals(early_by: float = 0.3, rr: float = 0.8) -> Figure:
+    """A regular rhythm with one premature beat: its RR interval before (short), after (the
+    pause) and the local mean of the intervals before it. gids: ``ecg``, ``r-peak``,
+    ``rr-pre``, ``rr-post``, ``rr-mean``; ``rr-pre`` carries ``ratio`` (pre-RR over the mean).
+    """
+    if not 0 < early_by < rr / 2 or not 0.3 <= rr <= 2.0:
+        raise ValueError(f"early_by, rr: expected 0.3 <= rr <= 2 s and 0 < early_by < rr/2, "
+                         f"got {early_by!r}, {rr!r}")
+    peaks = [rr * k for k in range(5)]
+    early = peaks[-1] + rr - early_by
+    peaks += [early, peaks[-1] + 2 * rr, peaks[-1] + 3 * rr]  # a full compensatory pause
+    t = np.linspace(-0.3, peaks[-1] + 0.5, 3000)
+    fig, ax = plt.subplots(figsize=(8.6, 3.2))
+    ax.plot(t, _qrs(t, peaks), color=FORWARD, lw=1.2, gid="ecg")
+    ax.plot(peaks, [1.02] * len(peaks), "v", color=FORWARD, ms=5, gid="r-peak")
+    k = peaks.index(early)
+
+    def interval(a: float, b: float, y: float, text: str, color: str, gid: str) -> FancyArrowPatch:
+        arrow = FancyArrowPatch((a, y), (b, y), arrowstyle="<|-|>", mutation_scale=10, lw=1.4,
+                                color=color, gid=gid)
+        ax.add_patch(arrow)
+        ax.text((a + b) / 2, y + 0.08, text, ha="center", va="bottom", fontsize=9, color=color)
+        return arrow
+
+    pre = interval(peaks[k - 1], early, 1.2, r"$\mathrm{RR}^{\mathrm{pre}}_k$", GRADIENT, "rr-pre")
+    interval(early, peaks[k + 1], 1.2, r"$\mathrm{RR}^{\mathrm{post}}_k$ (pause)", GRADIENT, "rr-post")
+    mean = float(np.mean(np.diff(peaks[:k])))
+    pre.ratio = (early - peaks[k - 1]) / mean
+    interval(peaks[0], peaks[k - 1], 1.55,
+             rf"mean of the previous intervals $\overline{{\mathrm{{RR}}}}_k$ = {mean:.2f} s",
+             CARRY, "rr-mean")
+    ax.text(early, -0.45, rf"early beat $k$: $r_k$ = {pre.ratio:.2f}", ha="center", fontsize=9,
+            color=GRADIENT)
+    ax.set_xlabel("time (s)")
+    ax.set_yticks([])
+    ax.set_ylim(-0.6, 1.85)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def draw_grud_decay(gap_rate: float = 0.3) -> Figure:
+    """One variable over 24 hours: what forward filling feeds the GRU, what GRU-D feeds it
+    (decaying from the last measurement towards the mean, eq. input decay with
+    gamma = exp(-max(0, w delta)), w = ``gap_rate``), and delta below. gids: ``observed``,
+    ``forward-fill``, ``grud-input``, ``mean-line``, ``delta``; the curves' y data are the
+    values drawn.
+    """
+    from .icu import forward_fill, time_since_last
+
+    if not 0 < gap_rate <= 5:
+        raise ValueError(f"gap_rate: expected a decay rate per hour in (0, 5], got {gap_rate!r}")
+    hours, mean = 24, 0.0
+    measured = {0: 1.6, 1: 1.9, 2: 2.1, 9: -1.2, 10: -1.5, 19: 0.8}
+    mask = np.zeros((1, hours, 1))
+    values = np.zeros((1, hours, 1))
+    for h, v in measured.items():
+        mask[0, h, 0], values[0, h, 0] = 1, v
+    last = forward_fill(values, mask, fill=mean)[0, :, 0]
+    delta = time_since_last(mask[0])[:, 0]
+    gamma = np.exp(-np.maximum(0.0, gap_rate * delta))
+    m = mask[0, :, 0]
+    x_hat = m * values[0, :, 0] + (1 - m) * (gamma * last + (1 - gamma) * mean)
+    t = np.arange(hours)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.6, 4.2), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 1.2]})
+    top.axhline(mean, color="0.5", ls=":", lw=1.2, gid="mean-line")
+    top.text(hours - 0.5, mean + 0.12, r"training mean $\tilde x$", ha="right", fontsize=8,
+             color="0.35")
+    top.step(t, last, where="post", color=CELL_PATH, ls="--", lw=1.6, gid="forward-fill",
+             label="forward fill (the GRU control)")
+    top.plot(t, x_hat, "-", color=GATE, lw=2, marker=".", gid="grud-input",
+             label=r"GRU-D input $\hat x_t$")
+    top.plot(list(measured), list(measured.values()), "o", color=FORWARD, ms=6, gid="observed",
+             label="measured")
+    top.set_ylabel("value (standardised)")
+    top.legend(fontsize=8, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3)
+    bottom.bar(t, delta, width=0.6, color=CARRY, gid="delta")
+    bottom.set_ylabel(r"$\delta_t$ (h)")
+    bottom.set_xlabel("hour of the stay")
+    for ax in (top, bottom):
+        for side in ("right", "top"):
+            ax.spines[side].set_visible(False)
+    fig.align_ylabels()
+    return fig
+
+
+# ----------------------------------------------------------------------------- chapter 8
+def scan_schedule(n_steps: int) -> list[list[tuple[int, int, int]]]:
+    """The rounds of a work-efficient (Blelloch-style) inclusive scan over ``n_steps`` (a power
+    of two): each round is a list of ``(left, right, first)`` combinations, meaning that
+    position ``right`` now holds steps ``first..right`` composed, after reading ``left``."""
+    first = list(range(n_steps))  # position i holds steps first[i]..i composed
+    pairs = []
+    stride = 2
+    while stride <= n_steps:  # up: pairs, pairs of pairs, ...
+        pairs.append([(i - stride // 2, i) for i in range(stride - 1, n_steps, stride)])
+        stride *= 2
+    stride //= 4
+    while stride >= 2:  # down: fill in the prefixes that end between the ones already known
+        pairs.append([(i - stride // 2, i) for i in range(stride - 1 + stride // 2, n_steps, stride)])
+        stride //= 2
+    rounds = []
+    for combos in pairs:
+        rounds.append([(left, right, first[left]) for left, right in combos])
+        for left, right in combos:
+            first[right] = first[left]
+    return rounds
+
+
+def draw_scan(n_steps: int = 8) -> Figure:
+    """The loop (one round per step) above the parallel scan (about 2 log2 T rounds) over the
+    same ``n_steps`` affine maps; each scan node shows the steps it has composed.
+    gids: ``loop-node-*``, ``loop-arrow-*``, ``scan-input-*``, ``combine-<round>-<pos>``,
+    ``scan-arrow-*``, ``round-label-*``.
+    """
+    _check_int("n_steps", n_steps, 2, 16)
+    if n_steps & (n_steps - 1):
+        raise ValueError(f"n_steps: expected a power of two, got {n_steps}")
+    rounds = scan_schedule(n_steps)
+    dx, dy = 1.0, 0.95
+    height = 2.2 + dy * (len(rounds) + 1)
+    fig, ax = _canvas(0.75 * n_steps + 2.5, 0.75 * height)
+    y_loop = 0.0
+    ax.text(-0.9, y_loop, "loop", ha="right", va="center", fontsize=10)
+    for i in range(n_steps):
+        _node(ax, (i * dx, y_loop), rf"$h_{{{i + 1}}}$", "h", f"loop-node-{i}", size=0.55)
+        if i:
+            _arrow(ax, ((i - 1) * dx + 0.28, y_loop), (i * dx - 0.28, y_loop), f"loop-arrow-{i}")
+    ax.text((n_steps - 1) * dx + 0.5, y_loop - 0.55, f"{n_steps - 1} rounds, each waits for the one before",
+            ha="right", fontsize=8, color="0.35")
+    y0 = -1.6
+    ax.text(-0.9, y0, "scan", ha="right", va="center", fontsize=10)
+    for i in range(n_steps):
+        _node(ax, (i * dx, y0), f"{i + 1}", "x", f"scan-input-{i}", size=0.55)
+    last_y = {i: y0 for i in range(n_steps)}
+    for r, combos in enumerate(rounds, start=1):
+        y = y0 - r * dy
+        ax.text(-0.9, y, f"round {r}", ha="right", va="center", fontsize=8, color="0.35",
+                gid=f"round-label-{r}")
+        for left, right, start in combos:
+            _arrow(ax, (left * dx, last_y[left] - 0.28), (right * dx - 0.2, y + 0.2),
+                   f"scan-arrow-{r}-{right}-l", color=CARRY, lw=1.1)
+            _arrow(ax, (right * dx, last_y[right] - 0.28), (right * dx, y + 0.28),
+                   f"scan-arrow-{r}-{right}-r", color=FORWARD, lw=1.1)
+            _node(ax, (right * dx, y), f"{start + 1}:{right + 1}", "h", f"combine-{r}-{right}", size=0.62)
+            last_y[right] = y
+    ax.text((n_steps - 1) * dx + 0.5, y0 - (len(rounds) + 0.75) * dy,
+            f"{len(rounds)} rounds, {sum(map(len, rounds))} combinations; "
+            r"node $i{:}j$ holds steps $i..j$ composed",
+            ha="right", fontsize=8, color="0.35")
+    ax.set_xlim(-2.2, (n_steps - 1) * dx + 0.6)
+    ax.set_ylim(y0 - (len(rounds) + 1.1) * dy, 0.6)
+    return fig
+
+
 # ----------------------------------------------------------------------------- the pages' figures
 def _ch01_unrolled() -> Figure:
     from .plots import draw_unrolled_rnn
@@ -376,6 +611,10 @@ PAGE_FIGURES: dict[str, Callable[[], Figure]] = {
     "chapters/04_gradient_problem/figures/gradient_path.svg": draw_gradient_path,
     "chapters/05_lstm_gru/figures/lstm_cell.svg": draw_lstm_cell,
     "chapters/05_lstm_gru/figures/gru_cell.svg": draw_gru_cell,
+    "chapters/06_seq2seq/figures/attention_step.svg": draw_attention_step,
+    "chapters/07_medical_time_series/figures/rr_intervals.svg": draw_rr_intervals,
+    "chapters/07_medical_time_series/figures/grud_decay.svg": draw_grud_decay,
+    "chapters/08_beyond_recurrence/figures/parallel_scan.svg": draw_scan,
 }
 
 

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -97,6 +98,68 @@ def test_gru_cell_has_its_gates_and_the_additive_path():
     assert "gate-f" not in gids  # a GRU has no separate forget gate
 
 
+def test_attention_step_gives_padding_no_weight_and_the_rest_weights_that_sum_to_one():
+    fig = diagrams.draw_attention_step(6, n_pad=2)
+    c = gid_counts(fig)
+    assert (c["node-enc"], c["node-pad"], c["weight"]) == (4, 2, 4)
+    assert c["enc-fwd"] == c["enc-bwd"] == 3  # the encoder never reads a PAD
+    weights = [a.weight_value for a in fig.findobj() if re.fullmatch(r"weight-\d", a.get_gid() or "")]
+    assert sum(weights) == pytest.approx(1.0) and max(weights) == weights[1]
+    assert "mask-label" in all_gids(fig)
+    assert "mask-label" not in all_gids(diagrams.draw_attention_step(3, n_pad=0))
+
+
+def test_rr_intervals_ratio_is_pre_rr_over_the_mean_of_the_intervals_before():
+    fig = diagrams.draw_rr_intervals(early_by=0.2, rr=1.0)
+    pre = next(a for a in fig.findobj() if a.get_gid() == "rr-pre")
+    assert pre.ratio == pytest.approx(0.8)
+    assert {"rr-post", "rr-mean", "r-peak", "ecg"} <= all_gids(fig)
+
+
+def test_grud_decay_keeps_measurements_and_slides_towards_the_mean_in_gaps():
+    fig = diagrams.draw_grud_decay(gap_rate=0.3)
+    line = {a.get_gid(): a for a in fig.findobj() if a.get_gid()}
+    hours, x_hat = (np.asarray(v) for v in line["grud-input"].get_data())
+    observed_h, observed_v = (np.asarray(v) for v in line["observed"].get_data())
+    np.testing.assert_allclose(x_hat[observed_h.astype(int)], observed_v)
+    measured = set(observed_h.astype(int))
+    for t in range(1, len(hours)):
+        if t not in measured:  # |x_hat - mean| (mean 0) shrinks through every gap
+            assert abs(x_hat[t]) < abs(x_hat[t - 1])
+    bars = sorted((a for a in fig.findobj() if a.get_gid() == "delta"), key=lambda bar: bar.get_x())
+    deltas = [bar.get_height() for bar in bars]
+    assert deltas[:4] == [0, 1, 1, 1] and deltas[9] == 7  # eq-ch07-delta: hour 9 is 7 hours after hour 2
+
+
+@pytest.mark.parametrize("n", [2, 4, 8, 16])
+def test_scan_schedule_computes_every_prefix_in_about_2_log2_T_rounds(n):
+    rounds = diagrams.scan_schedule(n)
+    log2 = n.bit_length() - 1
+    assert len(rounds) == max(1, 2 * log2 - 1)
+    assert sum(map(len, rounds)) == 2 * n - 2 - log2  # work-efficient: fewer than 2T combinations
+    # run the schedule on real affine maps: it must give the loop's h_t
+    rng = np.random.default_rng(n)
+    a, b = rng.uniform(0.1, 1.0, n), rng.normal(size=n)
+    A, B = a.copy(), b.copy()
+    for combos in rounds:
+        reads = [(A[left], B[left]) for left, _, _ in combos]  # a round reads before it writes
+        for (a_left, b_left), (_, right, _) in zip(reads, combos):
+            A[right], B[right] = A[right] * a_left, A[right] * b_left + B[right]
+    h, loop = 0.0, []
+    for t in range(n):
+        h = a[t] * h + b[t]
+        loop.append(h)
+    np.testing.assert_allclose(B, loop, rtol=1e-12)
+
+
+def test_scan_figure_draws_every_round_and_combination():
+    fig = diagrams.draw_scan(8)
+    c = gid_counts(fig)
+    assert (c["loop-node"], c["loop-arrow"], c["scan-input"]) == (8, 7, 8)
+    assert c["round-label"] == 5
+    assert sum(v for k, v in c.items() if k.startswith("combine")) == 11
+
+
 # ----------------------------------------------------------------------------- bad arguments
 @pytest.mark.parametrize("call, message", [
     (lambda: diagrams.draw_bptt_graph(1), "n_steps: expected an integer from 2"),
@@ -106,6 +169,10 @@ def test_gru_cell_has_its_gates_and_the_additive_path():
     (lambda: diagrams.draw_gradient_path(4, factor="0.5"), "got '0.5'"),
     (lambda: diagrams.draw_tbptt_chunks(k=1), "k: expected an integer from 2"),
     (lambda: diagrams.draw_k1_k2_windows(k1=4, k2=2), "k1 must be at most k2"),
+    (lambda: diagrams.draw_attention_step(4, n_pad=4), "n_pad: expected an integer from 0 to 3, got 4"),
+    (lambda: diagrams.draw_rr_intervals(early_by=0.5), "got 0.5, 0.8"),
+    (lambda: diagrams.draw_grud_decay(gap_rate=0), "gap_rate: expected a decay rate per hour"),
+    (lambda: diagrams.draw_scan(6), "n_steps: expected a power of two, got 6"),
 ])
 def test_bad_arguments_say_what_was_expected(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -157,7 +224,7 @@ def _page_figures(page: Path) -> list[tuple[str, dict[str, str]]]:
 
 def test_every_page_figure_is_shown_on_its_page_with_alt_text():
     shown = {}
-    for page in sorted(ROOT.glob("chapters/0[1-5]_*/index.md")):
+    for page in sorted(ROOT.glob("chapters/0[1-9]_*/index.md")):
         for src, options in _page_figures(page):
             path = (page.parent / src).resolve()
             assert path.exists(), f"{page.relative_to(ROOT)}: figure {src} does not exist"
