@@ -3,6 +3,8 @@
 - ``synchronize(device)``     wait for an accelerator to finish its queued work.
 - ``median_seconds(fn)``       median wall time of ``fn()`` over repeats, after warm-up calls,
                                waiting for an accelerator to finish before each clock reading.
+- ``fastest_seconds(fns)``     to compare several computations: they take turns, round after
+                               round, and each gets its fastest call (CPU time on a CPU).
 - ``autograd_depth(out, x)``   the longest chain of operations in the autograd graph that leads
                                from the input ``x`` to the output ``out``: operations on one chain
                                must run one after another, so no amount of parallel hardware can
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Hashable, Mapping, TypeVar
 
 import torch
+
+K = TypeVar("K", bound=Hashable)
 
 
 def synchronize(device: torch.device | None) -> None:
@@ -51,6 +55,43 @@ def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1,
         synchronize(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def fastest_seconds(fns: Mapping[K, Callable[[], Any]], *, rounds: int = 9, warmup: int = 1,
+                    device: torch.device | str | None = None) -> dict[K, float]:
+    """The fastest time in seconds of each function in ``fns``, the functions taking turns.
+
+    Each round calls every function once, in order, after ``warmup`` untimed rounds. Other work
+    on the machine can only add time to a call, so the fastest of a function's calls is the best
+    estimate of what its own work costs; and because the functions take turns, a busy moment
+    slows all of them alike instead of one. The clock:
+
+    - on a CPU, this process's CPU time (``time.process_time``): time the cores spend on other
+      programs is not counted. It is summed over the process's threads, so it matches wall
+      time only when the work runs on one thread (``torch.set_num_threads(1)``);
+    - on an accelerator, wall time, waiting for its queued work before each reading.
+    """
+    if not isinstance(fns, Mapping) or not fns or not all(callable(f) for f in fns.values()):
+        raise ValueError(f"fns must be a non-empty mapping of names to functions, got {fns!r}")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be a positive int, got {rounds!r}")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
+    device = torch.device(device) if device is not None else None
+    on_cpu = device is None or device.type == "cpu"
+    clock = time.process_time if on_cpu else time.perf_counter
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    fastest = {key: float("inf") for key in fns}
+    for _ in range(rounds):
+        for key, fn in fns.items():
+            synchronize(device)
+            start = clock()
+            fn()
+            synchronize(device)
+            fastest[key] = min(fastest[key], clock() - start)
+    return fastest
 
 
 def autograd_depth(out: torch.Tensor, x: torch.Tensor) -> int:

@@ -1,10 +1,12 @@
-"""Tests of rnn_course.cost: median wall time and autograd depth."""
+"""Tests of rnn_course.cost: median wall time, fastest time in turns, and autograd depth."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from rnn_course.cost import autograd_depth, median_seconds
+import time
+
+from rnn_course.cost import autograd_depth, fastest_seconds, median_seconds
 from rnn_course.gated import ScratchGRU
 from rnn_course.scan import blelloch_scan, linear_recurrence_loop
 
@@ -17,6 +19,37 @@ def test_median_seconds_runs_warmup_and_repeats():
         median_seconds(lambda: None, repeats=0)
     with pytest.raises(ValueError, match="warmup"):
         median_seconds(lambda: None, warmup=-1)
+
+
+def test_fastest_seconds_takes_turns_and_keeps_each_ones_fastest_call():
+    calls = []
+    work = {name: (lambda name=name: calls.append(name)) for name in ("a", "b")}
+    t = fastest_seconds(work, rounds=3, warmup=1, device="cpu")
+    assert calls == ["a", "b"] * 4 and set(t) == {"a", "b"} and all(v >= 0 for v in t.values())
+    heavy = torch.randn(300, 300)
+    t = fastest_seconds({"light": lambda: heavy @ heavy, "heavy": lambda: [heavy @ heavy for _ in range(8)]},
+                        rounds=3, device="cpu")
+    assert t["heavy"] > 2 * t["light"], t
+
+
+def test_fastest_seconds_on_a_cpu_does_not_count_time_the_process_does_not_work():
+    # sleeping stands for the cores being busy with another program
+    t = fastest_seconds({"sleep": lambda: time.sleep(0.05)}, rounds=2, warmup=0, device="cpu")
+    assert t["sleep"] < 0.02, t
+
+
+@pytest.mark.parametrize("bad, match", [({}, "non-empty mapping"), ([lambda: None], "non-empty mapping"),
+                                        ({"a": 1}, "non-empty mapping")])
+def test_fastest_seconds_bad_functions(bad, match):
+    with pytest.raises(ValueError, match=match):
+        fastest_seconds(bad)
+
+
+def test_fastest_seconds_bad_counts():
+    with pytest.raises(ValueError, match="rounds must be a positive int, got 0"):
+        fastest_seconds({"a": lambda: None}, rounds=0)
+    with pytest.raises(ValueError, match="warmup"):
+        fastest_seconds({"a": lambda: None}, warmup=-1)
 
 
 def test_depth_of_a_chain_and_of_a_fork():
