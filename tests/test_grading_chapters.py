@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "chapters").glob("*/*.ipynb")
                    if parse(nbformat.read(p, as_version=4)).exercises)
 KINDS = ("reference", "student", "colab", "truncated")
-JOBS = 3        # the three executions of a chapter at once (each notebook uses one thread)
+JOBS = 2        # one notebook per core (each uses one thread); the third waits for a free one
 TIMEOUT = 600   # seconds per cell, as the command's default
 
 
