@@ -365,16 +365,28 @@ def status() -> dict[Path, Status]:
 
 
 # ----------------------------------------------------------------------------- what must survive
-_ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
-_CODE = re.compile(r"(?<![}`])`([^`]+)`")
+# Roles and inline code read left to right, so `{name}` in code is code and `a`{eq}`b` is code + role.
+_TOKEN = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<body>[^`]*)`|`(?P<code>[^`]+)`")
 _MATH = re.compile(r"(?<!\$)\$([^$]+)\$(?!\$)")   # inline math may wrap a line
 _URL = re.compile(r"\]\(([^)]*)\)")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*")   # Japanese may touch a number
 
 
+def _roles(text: str) -> list[tuple[str, str]]:
+    return [(m["role"], m["body"]) for m in _TOKEN.finditer(text) if m["role"]]
+
+
+def _codes(text: str) -> list[str]:
+    return [m["code"] for m in _TOKEN.finditer(text) if m["code"] is not None]
+
+
+def _strip_tokens(text: str) -> str:
+    return _TOKEN.sub(" ", text)
+
+
 def _role_targets(text: str) -> list[str]:
     out = []
-    for role, body in _ROLE.findall(text):
+    for role, body in _roles(text):
         m = re.search(r"<([^>]*)>\s*$", body)
         target = m.group(1) if m and role not in ("cite", "cite:t", "cite:p", "math") else body
         out.append(f"{role}:{target.strip()}")
@@ -385,7 +397,7 @@ def _literal_stars(text: str) -> int:
     """How many '*' a reader would see: Markdown emphasis that did not open or close."""
     from markdown_it import MarkdownIt
 
-    plain = _CODE.sub(" ", _MATH.sub(" ", _ROLE.sub(" ", text)))
+    plain = _MATH.sub(" ", _strip_tokens(text))
     html = MarkdownIt("commonmark").render(plain)
     return re.sub(r"<[^>]+>", "", html).count("*")
 
@@ -395,13 +407,15 @@ def markup_problems(msgid: str, msgstr: str) -> list[str]:
     problems = []
     if _role_targets(msgid) != _role_targets(msgstr):
         problems.append(f"roles differ: {_role_targets(msgid)} vs {_role_targets(msgstr)}")
-    strip_roles = lambda s: _ROLE.sub(" ", s)  # noqa: E731
-    for name, pattern in (("inline code", _CODE), ("math", _MATH), ("links", _URL)):
-        a = sorted(" ".join(m.split()) for m in pattern.findall(strip_roles(msgid)))   # a line may wrap inside
-        b = sorted(" ".join(m.split()) for m in pattern.findall(strip_roles(msgstr)))
+    a, b = sorted(" ".join(c.split()) for c in _codes(msgid)), sorted(" ".join(c.split()) for c in _codes(msgstr))
+    if a != b:
+        problems.append(f"inline code differ: {a} vs {b}")
+    for name, pattern in (("math", _MATH), ("links", _URL)):
+        a = sorted(" ".join(m.split()) for m in pattern.findall(_strip_tokens(msgid)))   # a line may wrap inside
+        b = sorted(" ".join(m.split()) for m in pattern.findall(_strip_tokens(msgstr)))
         if a != b:
             problems.append(f"{name} differ: {a} vs {b}")
-    plain = lambda s: _URL.sub(" ", _MATH.sub(" ", _CODE.sub(" ", strip_roles(s))))  # noqa: E731
+    plain = lambda s: _URL.sub(" ", _MATH.sub(" ", _strip_tokens(s)))  # noqa: E731
     missing = set(_NUMBER.findall(plain(msgid))) - set(_NUMBER.findall(plain(msgstr)))
     if missing:
         problems.append(f"numbers missing from the translation: {sorted(missing)}")

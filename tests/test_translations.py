@@ -137,3 +137,9 @@ def test_bold_that_markdown_cannot_close_is_caught():
     # CommonMark does not close ** after "）" when a letter follows: the reader sees the stars.
     assert any("literal" in p for p in tr.markup_problems("The **hidden state (隠れ状態)** is", "**隠れ状態（hidden state）**は"))
     assert tr.markup_problems("The **hidden state (隠れ状態)** is", "**隠れ状態**（hidden state）は") == []
+
+
+def test_code_next_to_a_role_and_a_directive_name_in_code():
+    assert tr.markup_problems("PyTorch's `nn.GRU` {eq}`eq-a` keeps it.", "PyTorchの`nn.GRU`{eq}`eq-a`は保持する。") == []
+    assert tr.markup_problems("the `{solution-start}` and `{solution-end}` cells", "`{solution-start}`と`{solution-end}`のセル") == []
+    assert tr.markup_problems("the `{solution-start}` cell", "`{solution-end}`のセル")
