@@ -21,7 +21,8 @@ book: $(STAMP)
 # rendered with the English build's execution cache (no notebook runs again), into _build/html/ja.
 book-ja: $(STAMP)
 	$(BIN)/python _ext/translations.py sources _build/ja_src
-	mkdir -p _build/ja; set -o pipefail; $(BIN)/jupyter-book build _build/ja_src --path-output _build/ja -W --keep-going 2>&1 | tee _build/ja/build.log
+	rm -rf _build/ja && mkdir -p _build/ja  # rendered afresh (about 30 s): nothing stale survives
+	set -o pipefail; $(BIN)/jupyter-book build _build/ja_src --path-output _build/ja -W --keep-going 2>&1 | tee _build/ja/build.log
 	rm -rf _build/html/ja && cp -a _build/ja/_build/html _build/html/ja
 
 # After an English edit: merge it into the Japanese catalogues and list what needs translating.
