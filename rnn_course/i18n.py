@@ -1,0 +1,85 @@
+"""The language of the learner's feedback: English, or Japanese in the Japanese edition.
+
+Both editions run the same code cells (one execution serves both), so the language is not in
+the code. It is found, in this order:
+
+1. ``RNN_COURSE_LANG`` (``en`` or ``ja``), for anyone who wants to choose;
+2. the notebook being run: the Japanese notebooks (``ja/chapters/...``) say
+   ``"rnn_course": {"language": "ja"}`` in their metadata, read from the file Jupyter names in
+   ``JPY_SESSION_NAME``, the file VS Code names in ``__vsc_ipynb_file__``, or, in Google Colab,
+   from the open notebook itself;
+3. otherwise English.
+
+``gettext(message)`` returns the message in that language from the catalogue
+``rnn_course/locales/ja/LC_MESSAGES/rnn_course.po`` (compiled to ``.mo`` next to it);
+a message without a translation stays English.
+"""
+from __future__ import annotations
+
+import functools
+import gettext as _gettext
+import json
+import os
+import sys
+from pathlib import Path
+
+LANGUAGES = ("en", "ja")
+ENV = "RNN_COURSE_LANG"
+LOCALES = Path(__file__).resolve().parent / "locales"
+DOMAIN = "rnn_course"
+
+
+def _notebook_language(nb: dict) -> str | None:
+    lang = (nb.get("metadata") or {}).get("rnn_course", {}).get("language")
+    return lang if lang in LANGUAGES else None
+
+
+def _running_notebook() -> dict | None:
+    """The notebook this kernel runs, when the front end says which (else None)."""
+    candidates = [os.environ.get("JPY_SESSION_NAME", "")]
+    main = sys.modules.get("__main__")
+    candidates.append(getattr(main, "__vsc_ipynb_file__", "") or "")
+    for name in candidates:
+        if name.endswith(".ipynb") and Path(name).is_file():
+            try:
+                return json.loads(Path(name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+    if "google.colab" in sys.modules:
+        try:
+            from google.colab import _message  # type: ignore[import-not-found]
+
+            return _message.blocking_request("get_ipynb", timeout_sec=5)["ipynb"]
+        except Exception:  # Colab's private API may change; English is a safe answer
+            return None
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _detected_language() -> str:
+    nb = _running_notebook()
+    return (_notebook_language(nb) if nb else None) or "en"
+
+
+def language() -> str:
+    """``"en"`` or ``"ja"``: the language of the learner's feedback (see the module docstring)."""
+    chosen = os.environ.get(ENV, "").strip().lower()
+    if chosen:
+        if chosen not in LANGUAGES:
+            raise ValueError(f"{ENV} must be one of {', '.join(LANGUAGES)}; got {chosen!r}")
+        return chosen
+    return _detected_language()
+
+
+@functools.lru_cache(maxsize=None)
+def _translations(lang: str) -> _gettext.NullTranslations:
+    return _gettext.translation(DOMAIN, LOCALES, languages=[lang], fallback=True)
+
+
+def gettext(message: str) -> str:
+    """``message`` in the learner's language (English when there is no translation)."""
+    lang = language()
+    return message if lang == "en" else _translations(lang).gettext(message)
+
+
+_ = gettext
