@@ -12,7 +12,13 @@ the code. It is found, in this order:
 
 ``gettext(message)`` returns the message in that language from the catalogue
 ``rnn_course/locales/ja/LC_MESSAGES/rnn_course.po`` (compiled to ``.mo`` next to it);
-a message without a translation stays English.
+a message without a translation stays English. Messages are translated when they are shown,
+so a message kept in a module-level table is marked with ``N_`` (for extraction only) and
+passed through ``_`` where it is used. Placeholders are named: ``_("got {got}").format(got=...)``.
+
+For maintainers: ``python -m rnn_course.i18n update`` re-extracts the messages, merges them
+into the catalogue (changed ones become fuzzy), compiles the ``.mo`` and lists what needs
+translating (see :mod:`rnn_course.i18n_catalog`; it needs Babel, which Sphinx brings).
 """
 from __future__ import annotations
 
@@ -30,8 +36,13 @@ DOMAIN = "rnn_course"
 
 
 def _notebook_language(nb: dict) -> str | None:
-    lang = (nb.get("metadata") or {}).get("rnn_course", {}).get("language")
+    lang = ((nb.get("metadata") or {}).get("rnn_course") or {}).get("language")
     return lang if lang in LANGUAGES else None
+
+
+def notebook_language(nb: dict) -> str:
+    """The language a notebook's metadata names (``"rnn_course": {"language": "ja"}``), else ``"en"``."""
+    return _notebook_language(nb) or "en"
 
 
 def _running_notebook() -> dict | None:
@@ -76,10 +87,26 @@ def _translations(lang: str) -> _gettext.NullTranslations:
     return _gettext.translation(DOMAIN, LOCALES, languages=[lang], fallback=True)
 
 
-def gettext(message: str) -> str:
-    """``message`` in the learner's language (English when there is no translation)."""
-    lang = language()
+def translate(message: str, lang: str) -> str:
+    """``message`` in ``lang`` (English when there is no translation), whatever the learner's language."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
     return message if lang == "en" else _translations(lang).gettext(message)
 
 
+def gettext(message: str) -> str:
+    """``message`` in the learner's language (English when there is no translation)."""
+    return translate(message, language())
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it (translate it with ``_`` where shown)."""
+    return message
+
+
 _ = gettext
+
+if __name__ == "__main__":  # python -m rnn_course.i18n update
+    from .i18n_catalog import main
+
+    raise SystemExit(main())
