@@ -22,17 +22,21 @@ translating (see :mod:`rnn_course.i18n_catalog`; it needs Babel, which Sphinx br
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import gettext as _gettext
 import json
 import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
 LANGUAGES = ("en", "ja")
 ENV = "RNN_COURSE_LANG"
 LOCALES = Path(__file__).resolve().parent / "locales"
 DOMAIN = "rnn_course"
+_USING: contextvars.ContextVar[str | None] = contextvars.ContextVar("rnn_course_language", default=None)
 
 
 def _notebook_language(nb: dict) -> str | None:
@@ -73,7 +77,10 @@ def _detected_language() -> str:
 
 
 def language() -> str:
-    """``"en"`` or ``"ja"``: the language of the learner's feedback (see the module docstring)."""
+    """``"en"`` or ``"ja"``: the language of the learner's feedback (see the module docstring),
+    or the one a surrounding :func:`using` block names."""
+    if (chosen := _USING.get()) is not None:
+        return chosen
     chosen = os.environ.get(ENV, "").strip().lower()
     if chosen:
         if chosen not in LANGUAGES:
@@ -85,6 +92,19 @@ def language() -> str:
 @functools.lru_cache(maxsize=None)
 def _translations(lang: str) -> _gettext.NullTranslations:
     return _gettext.translation(DOMAIN, LOCALES, languages=[lang], fallback=True)
+
+
+@contextlib.contextmanager
+def using(lang: str) -> Iterator[None]:
+    """Within the block, ``_`` translates into ``lang`` (e.g. the instructor tools writing a
+    Japanese notebook's student version), whatever the environment says."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
+    token = _USING.set(lang)
+    try:
+        yield
+    finally:
+        _USING.reset(token)
 
 
 def translate(message: str, lang: str) -> str:
