@@ -136,7 +136,9 @@ def compile_catalogue(lang: str) -> None:
 
 def _report(lang: str, st: dict[str, list[str]], total: int) -> int:
     needs = sum(len(v) for v in st.values())
-    print(f"{po_path(lang).relative_to(PACKAGE.parent)}: {total} messages, {len(st['untranslated'])} untranslated, "
+    path = po_path(lang)
+    shown = path.relative_to(PACKAGE.parent) if path.is_relative_to(PACKAGE.parent) else path
+    print(f"{shown}: {total} messages, {len(st['untranslated'])} untranslated, "
           f"{len(st['fuzzy'])} fuzzy, {len(st['obsolete'])} obsolete, {len(st['placeholders'])} with other "
           "placeholders than the English")
     for kind, ids in st.items():
