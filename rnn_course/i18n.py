@@ -55,9 +55,14 @@ def _running_notebook() -> dict | None:
     main = sys.modules.get("__main__")
     candidates.append(getattr(main, "__vsc_ipynb_file__", "") or "")
     for name in candidates:
-        if name.endswith(".ipynb") and Path(name).is_file():
+        if not name.endswith(".ipynb"):
+            continue
+        # A path relative to the server's root rather than to the kernel's folder (the notebook's
+        # own folder) is found by its file name.
+        path = next((p for p in (Path(name), Path.cwd() / Path(name).name) if p.is_file()), None)
+        if path is not None:
             try:
-                return json.loads(Path(name).read_text(encoding="utf-8"))
+                return json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 return None
     if "google.colab" in sys.modules:

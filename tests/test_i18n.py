@@ -147,6 +147,13 @@ def test_the_notebook_named_by_jupyter_decides(tmp_path, monkeypatch, language, 
     assert i18n.language() == expected
 
 
+def test_a_session_path_relative_to_the_server_root_is_found_in_the_kernels_folder(tmp_path, monkeypatch):
+    _notebook(tmp_path, "ja")
+    monkeypatch.chdir(tmp_path)  # the kernel runs in the notebook's folder
+    monkeypatch.setenv("JPY_SESSION_NAME", "ja/chapters/02_bptt/lab.ipynb")
+    assert i18n.language() == "ja"
+
+
 def test_the_environment_variable_wins_over_the_notebook(tmp_path, monkeypatch):
     path, _ = _notebook(tmp_path, "ja")
     monkeypatch.setenv("JPY_SESSION_NAME", str(path))
