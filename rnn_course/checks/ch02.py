@@ -43,7 +43,7 @@ def _step_case(seed: int) -> tuple[np.ndarray, StepCache]:
     N, D, H = 3, 4, 5  # all different, so a transposed or swapped factor shows in the shape
     x, h_prev = rng.standard_normal((N, D)), np.tanh(rng.standard_normal((N, H)))
     Wx, Wh, b = 0.5 * rng.standard_normal((D, H)), 0.5 * rng.standard_normal((H, H)), rng.standard_normal(H)
-    _, cache = rnn_step_forward(x, h_prev, Wx, Wh, b)
+    _h_next, cache = rnn_step_forward(x, h_prev, Wx, Wh, b)
     return rng.standard_normal((N, H)), cache
 
 

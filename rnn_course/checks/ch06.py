@@ -37,11 +37,11 @@ _DAYS += [date(1927, 1, 1) + timedelta(days=random.Random(6).randrange(40000)) f
 def _wareki(day: date, *, gannen: bool = True, by_year: bool = False, offset: int = 1, pad: bool = False) -> str:
     """The reference (default options) and its usual mistakes."""
     if by_year:  # the era of 1 January: a whole year in one era
-        name, _, _ = era_of(date(day.year, 12, 31))
+        name, _start, _end = era_of(date(day.year, 12, 31))
         first = next(f for n, _, f in ERAS if n == name)
         year = day.year - first.year + offset
     else:
-        name, _, year = era_of(day)
+        name, _start, year = era_of(day)
         year += offset - 1
     written = "元" if (year == 1 and gannen) else str(year)
     month, dom = (f"{day.month:02d}", f"{day.day:02d}") if pad else (day.month, day.day)
@@ -166,9 +166,9 @@ def _greedy_variant(model, src, lengths, max_len, *, feed_back=True, keep_state=
     token = torch.full((src.shape[0],), SOS_ID, dtype=torch.int64)
     done = torch.zeros(src.shape[0], dtype=torch.bool)
     out = []
-    for _ in range(max_len):
-        log_probs, new_state, _ = model.step(token if feed_back else torch.full_like(token, SOS_ID),
-                                             state, memory)
+    for _step in range(max_len):
+        log_probs, new_state, _weights = model.step(token if feed_back else torch.full_like(token, SOS_ID),
+                                                    state, memory)
         state = new_state if keep_state else start
         token = log_probs.argmax(-1)
         out.append(token.masked_fill(done, PAD_ID) if pad_after else token)
