@@ -332,3 +332,24 @@ def test_the_grader_runs_a_japanese_notebook_in_japanese_with_the_same_scores(tm
     # the passing line's message, read without its "合格 — " just as English drops "passed — "
     assert japanese["check_kv_cache_bytes"].message == i18n.translate(
         "your formula matches on {n} configurations, 24 hours at 360 Hz included.", "ja").format(n=6)
+
+
+def test_no_function_of_the_checks_or_instructor_tools_rebinds_the_translation_function():
+    """``h, _ = ...`` in a function that calls ``_()`` would call the tensor: keep ``_`` free."""
+    import ast
+
+    scopes = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)
+    found = []
+    for folder in catalog.SOURCES:
+        for path in sorted((catalog.PACKAGE / folder).glob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+                todo = list(ast.iter_child_nodes(fn))
+                while todo:
+                    node = todo.pop()
+                    if isinstance(node, scopes):
+                        continue
+                    if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+                        found.append(f"{path.name}:{node.lineno}")
+                    todo.extend(ast.iter_child_nodes(node))
+    assert not found
