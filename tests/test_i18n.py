@@ -353,3 +353,17 @@ def test_no_function_of_the_checks_or_instructor_tools_rebinds_the_translation_f
                         found.append(f"{path.name}:{node.lineno}")
                     todo.extend(ast.iter_child_nodes(node))
     assert not found
+
+
+def test_the_instructor_command_speaks_the_instructors_language(tmp_path, monkeypatch, capsys):
+    from rnn_course.instructor import main
+
+    path, _ = _notebook(tmp_path, None)
+    monkeypatch.setenv(i18n.ENV, "ja")
+    assert main(["clean", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}を整理した\n"
+    assert main(["student", str(path), "--out", str(tmp_path)]) == 2  # would overwrite the notebook
+    assert capsys.readouterr().err == f"エラー：{path}は教員用のノートブックを上書きしてしまう。別の--outを選べ\n"
+    monkeypatch.setenv(i18n.ENV, "en")
+    assert main(["clean", str(path)]) == 0
+    assert capsys.readouterr().out == f"cleaned {path}\n"
