@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import subprocess
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
+from ..i18n import ENV, LANGUAGES, _, notebook_language, translate
 from .exercises import parse
 
 _CHECK_LINE = re.compile(r"^[ \t]*(✅|❌)[ \t]+([A-Za-z_]\w*):[ \t]*(.*)$")
@@ -51,9 +53,16 @@ class Graded:
     executed: nbformat.NotebookNode | None = None
 
 
+def _passed_prefixes() -> tuple[str, ...]:
+    """What a passing line puts before its message, in every language ("passed — ", "合格 — ")."""
+    return tuple(dict.fromkeys(translate("passed — {message}", lang).split("{message}")[0] for lang in LANGUAGES))
+
+
 def check_lines(nb: nbformat.NotebookNode) -> dict[str, CheckLine]:
-    """Check name -> the last line it printed in this executed notebook's outputs."""
+    """Check name -> the last line it printed in this executed notebook's outputs (in any
+    language: the line's mark and check name are the same in all of them)."""
     results: dict[str, CheckLine] = {}
+    prefixes = _passed_prefixes()
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if out.get("output_type") == "stream":
@@ -66,8 +75,10 @@ def check_lines(nb: nbformat.NotebookNode) -> dict[str, CheckLine]:
                 if m := _CHECK_LINE.match(line):
                     results.pop(m.group(2), None)  # keep the order of the last occurrence
                     passed = m.group(1) == "✅"
-                    results[m.group(2)] = CheckLine(passed, re.sub(r"^passed — ", "", m.group(3)) if passed
-                                                    else m.group(3))
+                    message = m.group(3)
+                    if passed:
+                        message = next((message[len(p):] for p in prefixes if message.startswith(p)), message)
+                    results[m.group(2)] = CheckLine(passed, message)
     return results
 
 
@@ -101,30 +112,33 @@ async def _execute(path: Path, timeout: int) -> Graded:
         nb = read_submission(path)
     except Exception as e:  # not a notebook: say so in its row, grade the others
         json_error = isinstance(e, ValueError) and "JSON" in f"{type(e).__name__} {e}"
-        graded.error = ("not a readable notebook (truncated, or not JSON)" if json_error
-                        else f"not a readable notebook ({_first_line(e)})")
+        graded.error = (_("not a readable notebook (truncated, or not JSON)") if json_error
+                        else _("not a readable notebook ({error})").format(error=_first_line(e)))
         return graded
+    # The checks speak the notebook's language (a Japanese lab's feedback is Japanese), whatever
+    # the grader's own environment says.
+    env = {**os.environ, ENV: notebook_language(nb)}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, skip_cells_with_tag="", log=_QUIET,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     try:  # the kernel's own log lines (e.g. about its TCP transport) are not the grader's output
-        await client.async_execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await client.async_execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     except DeadKernelError:
-        graded.notes.append("the kernel died (out of memory, or the notebook ended its own process); "
-                            "the checks that ran before count")
+        graded.notes.append(_("the kernel died (out of memory, or the notebook ended its own process); "
+                              "the checks that ran before count"))
     except Exception as e:  # the kernel could not start, or nbclient failed
-        graded.error = f"could not run: {_first_line(e)}"
+        graded.error = _("could not run: {error}").format(error=_first_line(e))
         return graded
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
-            graded.notes.append(f"cell {i} ran longer than {timeout} s and was stopped")
+            graded.notes.append(_("cell {cell} ran longer than {timeout} s and was stopped").format(cell=i, timeout=timeout))
     graded.checks, graded.executed, graded.called = check_lines(nb), nb, parse(nb).checks
     return graded
 
 
 async def _execute_all(paths: list[Path], timeout: int, jobs: int, progress: bool) -> list[Graded]:
     gate = asyncio.Semaphore(max(1, jobs))
-    bar = tqdm(total=len(paths), desc="grading", unit="notebook", file=sys.stderr, disable=not progress)
+    bar = tqdm(total=len(paths), desc=_("grading"), unit=_("notebook"), file=sys.stderr, disable=not progress)
 
     async def one(path: Path) -> Graded:
         async with gate:
@@ -204,9 +218,11 @@ def grade_command(submissions: list[Path], *, expected_from: Path | None, out: P
     for name, error in table["error"].items():
         if error:
             print(f"{name}: {error}")
-    print(f"graded {len(submissions)} notebook(s) in {time.perf_counter() - start:.0f} s, {jobs} at a time")
+    print(_("graded {n} notebook(s) in {seconds:.0f} s, {jobs} at a time").format(
+        n=len(submissions), seconds=time.perf_counter() - start, jobs=jobs))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out)
-        print(f"wrote {out}")
+        print(_("wrote {path}").format(path=out))
+
     return 0

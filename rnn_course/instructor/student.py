@@ -13,12 +13,13 @@ from pathlib import Path
 
 import nbformat
 
+from ..i18n import N_, _, notebook_language, using
 from .exercises import HIDDEN_TAG, SOLUTION_TAG, Exercise, parse, python_source, solution_regions, tags
 
-STUDENT_HEADER = """\
+STUDENT_HEADER = N_("""\
 > **Student version** of `{name}`. The solutions are removed: where a cell says
 > `raise NotImplementedError(...)` or "write your code here", write your answer.
-> Then run the check cell below it: it prints ✅ when your answer is right and ❌ with a hint when not."""
+> Then run the check cell below it: it prints ✅ when your answer is right and ❌ with a hint when not.""")
 
 
 class InstructorError(ValueError):
@@ -26,12 +27,13 @@ class InstructorError(ValueError):
 
 
 def _raise_line(label: str) -> str:
-    return f'raise NotImplementedError("exercise {label}: replace this line with your code")'
+    message = _("exercise {label}: replace this line with your code").format(label=label)
+    return f'raise NotImplementedError("{message}")'
 
 
 def _header(exercise: Exercise) -> str:
     what = f'"{exercise.title}"' if exercise.title else exercise.label
-    return f"# Exercise {what}: write your code here."
+    return _("# Exercise {exercise}: write your code here.").format(exercise=what)
 
 
 def _function_lines(source: str) -> list[tuple[int, int]]:
@@ -83,7 +85,7 @@ def _stub_code(code: str, label: str, needed: set[str], indent: str = "") -> lis
     bound = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     for name in dict.fromkeys(bound):
         if name in needed and name not in defined:
-            lines.append(f"{indent}{name} = None  # replace None with your answer")
+            lines.append(f"{indent}{name} = None  " + _("# replace None with your answer"))
     return lines
 
 
@@ -148,10 +150,17 @@ def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
       that the reference solutions work, which stubs cannot; the lab's own hidden
       assertions (before the exercises) stay;
     - exercise texts and check cells stay; outputs and execution counts are cleared; a note
-      saying this is the student version goes after the title.
+      saying this is the student version goes after the title; the notebook's language (its
+      ``rnn_course.language`` metadata) is kept, and the header and stubs are written in it.
     """
     if nb.metadata.get("rnn_course", {}).get("student_version"):
-        raise InstructorError(f"{name} is already a student version; run the command on the instructor notebook")
+        raise InstructorError(_("{name} is already a student version; run the command on the instructor "
+                                "notebook").format(name=name))
+    with using(notebook_language(nb)):
+        return _make_student_notebook(nb, name)
+
+
+def _make_student_notebook(nb: nbformat.NotebookNode, name: str) -> tuple[nbformat.NotebookNode, StudentReport]:
     parsed = parse(nb)
     fatal = [p for p in parsed.problems if p.fatal]
     if fatal:
@@ -173,7 +182,7 @@ def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
                 try:
                     cell.source = stub_solution_source(cell.source, exercise, needed)
                 except InstructorError as e:
-                    raise InstructorError(f"{name}, cell {i}: {e}") from None
+                    raise InstructorError(_("{name}, cell {cell}: {error}").format(name=name, cell=i, error=e)) from None
                 cell.metadata["tags"] = list(dict.fromkeys([*tags(cell), SOLUTION_TAG]))
                 report.stubbed.append(exercise.label)
             elif HIDDEN_TAG in tags(cell) and parsed.first_exercise is not None and i > parsed.first_exercise:
@@ -183,13 +192,13 @@ def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
             cell.execution_count = None
         cells.append(cell)
     student = copy.deepcopy(nb)
-    header = nbformat.v4.new_markdown_cell(STUDENT_HEADER.format(name=name))
+    header = nbformat.v4.new_markdown_cell(_(STUDENT_HEADER).format(name=name))
     if student.get("nbformat_minor", 5) < 5:
         header.pop("id", None)
     has_title = bool(cells) and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# ")
     student.cells = [cells[0], header, *cells[1:]] if has_title else [header, *cells]
     student.metadata.pop("widgets", None)
-    student.metadata["rnn_course"] = {"student_version": True, "source": name}
+    student.metadata["rnn_course"] = {**(nb.metadata.get("rnn_course") or {}), "student_version": True, "source": name}
     return student, report
 
 
@@ -198,22 +207,26 @@ def write_student_notebooks(paths: list[Path], out_dir: Path) -> int:
     names = [p.name for p in paths]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        print(f"error: several notebooks are named {repeated}; run the command once per folder", file=sys.stderr)
+        print(_("error: several notebooks are named {names}; run the command once per folder").format(names=repeated),
+              file=sys.stderr)
         return 2
     out_dir.mkdir(parents=True, exist_ok=True)
     for path in paths:
         target = out_dir / path.name
         if target.resolve() == path.resolve():
-            print(f"error: {target} would overwrite the instructor notebook; choose another --out", file=sys.stderr)
+            print(_("error: {path} would overwrite the instructor notebook; choose another --out").format(path=target),
+                  file=sys.stderr)
             return 2
         try:
             student, report = make_student_notebook(nbformat.read(path, as_version=4), path.name)
         except InstructorError as e:
-            print(f"error: {e}", file=sys.stderr)
+            print(_("error: {error}").format(error=e), file=sys.stderr)
             return 1
         nbformat.write(student, target)
         # Three short lines per notebook, so the report fits a narrow terminal.
-        print(f"{path}\n  -> {target}\n     {len(report.stubbed)} solution cell(s) stubbed; "
-              f"{report.removed_markdown} markdown and {report.removed_hidden} hidden cell(s) removed; "
-              f"{len(parse(student).checks)} check(s) kept")
+        print(f"{path}\n  -> {target}\n     " + _("{stubbed} solution cell(s) stubbed; "
+              "{markdown} markdown and {hidden} hidden cell(s) removed; "
+              "{checks} check(s) kept").format(stubbed=len(report.stubbed), markdown=report.removed_markdown,
+                                              hidden=report.removed_hidden, checks=len(parse(student).checks)))
+
     return 0
