@@ -106,7 +106,7 @@ def test_carried_state_equals_running_the_whole_sequence(cell):
 
 
 def test_detach_cuts_the_graph_between_chunks():
-    model, (x, y) = _model(), _data(T=20)
+    model, (x, _) = _model(), _data(T=20)
     x = x.clone().requires_grad_(True)
     _, h = model(x[:, :10])
     y1, _ = model(x[:, 10:], tbptt.detach_state(h))
