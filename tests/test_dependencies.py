@@ -18,6 +18,8 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "rnn_course"
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -77,6 +79,7 @@ def test_requires_python_matches_the_readme_and_this_interpreter():
 _BLOCK = "import sys; sys.modules['nbformat'] = sys.modules['nbclient'] = None\n"
 
 
+@pytest.mark.slow
 def test_learner_modules_import_without_the_instructor_extra():
     modules = sorted(".".join(p.relative_to(ROOT).with_suffix("").parts) for p in PACKAGE.rglob("*.py")
                      if "instructor" not in p.parts and p.name != "__main__.py")
@@ -85,6 +88,7 @@ def test_learner_modules_import_without_the_instructor_extra():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_instructor_tools_without_the_extra_name_it():
     result = subprocess.run([sys.executable, "-c", _BLOCK + "import rnn_course.instructor"],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)

@@ -201,6 +201,7 @@ def test_train_tbptt_matches_a_hand_written_loop():
         torch.testing.assert_close(p, q)
 
 
+@pytest.mark.slow
 def test_k1_smaller_than_k_backpropagates_k_steps_for_the_k1_new_steps():
     model, (x, y) = _model("lstm"), _data(T=20)
     T, k, k1 = 20, 7, 3  # k not a multiple of k1: windows start between update boundaries
@@ -226,6 +227,7 @@ def test_k1_smaller_than_k_backpropagates_k_steps_for_the_k1_new_steps():
         assert history.grad_norm[i] == pytest.approx(norm, rel=1e-8)
 
 
+@pytest.mark.slow
 def test_train_tbptt_learns_a_one_step_delay():
     torch.manual_seed(0)
     x = torch.randn(16, 60, 1)
