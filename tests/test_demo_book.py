@@ -200,6 +200,7 @@ def test_run_times_page_lists_the_lab_with_wall_and_cpu_time(book):
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html(book, "chapters/run_times")))
     assert re.search(rf"1 Lab: the demo {record['wall_s']:.0f} s {record['cpu_s']:.0f} s yes", page), page
     assert "Measured on " in page and "the notebooks ran on the CPU (no GPU was available); run 20" in page
+    assert "No GPU was used: every lab ran on the CPU." in page
     # A rebuild takes the notebook from the cache and keeps the CPU time measured when it ran.
     shutil.rmtree(book / "_build" / "html")
     shutil.rmtree(book / "_build" / ".doctrees")
