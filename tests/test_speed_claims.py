@@ -44,6 +44,7 @@ def test_count_work_counts_calls_and_matrix_product_flops_exactly():
         count_work(3)
 
 
+@pytest.mark.slow
 def test_count_work_is_the_same_on_every_run():
     gru, x = nn.GRU(4, 8, batch_first=True), torch.randn(2, 30, 4)
     runs = [count_work(lambda: gru(x)[0].sum().backward()) for _ in range(3)]
@@ -123,6 +124,7 @@ class _LastStepOnly(nn.Module):
         return self.lin(x[:, -1:]).expand(-1, x.shape[1], -1), h
 
 
+@pytest.mark.slow
 def test_ch03_update_work_linear_in_k_holds_for_the_gru_and_fails_otherwise():
     ks = [5, 10, 20, 40, 80]  # 16x, as the lab's 25 to 400, on shorter chunks
     torch.manual_seed(0)
@@ -142,6 +144,7 @@ def test_ch03_k1_schedule_computes_steps_four_times_and_k1_equal_k2_does_not():
 
 
 # ------------------------------------------------------------------ chapter 5
+@pytest.mark.slow
 def test_ch05_the_fused_lstm_makes_far_fewer_calls_and_itself_does_not():
     torch.manual_seed(0)
     fused = nn.LSTM(4, 8, batch_first=True)
@@ -168,6 +171,7 @@ def _ch08_attention_claim(flops):
     return grow_gru == 16 and grow_att > 3 * grow_gru and flops[1024][1] > 2 * flops[1024][0]
 
 
+@pytest.mark.slow
 def test_ch08_attention_quadratic_against_gru_linear_and_a_linear_layer_fails():
     torch.manual_seed(0)
     assert _ch08_attention_claim(_ch08_flops(CausalSelfAttention(8, n_heads=2)))
@@ -189,6 +193,7 @@ def _ch08_scan_claim(calls):
             and len({c[2] for c in calls.values()}) == 1)
 
 
+@pytest.mark.slow
 def test_ch08_scan_makes_log_t_calls_and_a_loop_in_its_place_fails():
     assert _ch08_scan_claim(_scan_calls([linear_recurrence_loop, blelloch_scan, heinsen_scan]))
     assert not _ch08_scan_claim(_scan_calls([linear_recurrence_loop, linear_recurrence_loop, heinsen_scan]))
@@ -203,6 +208,7 @@ class _GRURegressor(nn.Module):
         return self.head(self.rnn(x)[0][:, -1])
 
 
+@pytest.mark.slow
 def test_ch08_mingru_same_arithmetic_more_calls_and_the_gru_against_itself_fails():
     torch.manual_seed(0)
     x, y = torch.randn(8, 60, 2), torch.randn(8, 1)

@@ -285,6 +285,7 @@ def test_autograd_saved_bytes_counts_each_storage_once():
     assert saved_three == 3 * 100 * 4  # a, b and a * b; b is saved twice but counted once
 
 
+@pytest.mark.slow
 def test_saved_bytes_and_work_grow_with_the_chunk_length():
     torch.manual_seed(0)
     model = RecurrentModel(1, 16, 1, "gru")
