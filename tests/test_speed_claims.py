@@ -14,7 +14,10 @@ for which the claim is false (it fails), so the assertion can catch a false clai
   against itself fails);
 - chapter 8, attention's work grows like T^2 and the GRU's like T (a linear layer in place of
   attention fails); the parallel scan makes O(log T) calls and the loop T (the loop in place of
-  the scan fails); minGRU does the GRU's arithmetic in more calls (nn.GRU against itself fails).
+  the scan fails); minGRU does the GRU's arithmetic in more calls (nn.GRU against itself fails);
+- chapter 6 (attention lab), Bahdanau's placement and a teacher forcing ratio below 1 loop over
+  the target steps: several times the calls of Luong's fused decoder (the fused decoder against
+  itself fails); the additive score does more arithmetic than the general one.
 """
 from __future__ import annotations
 
@@ -222,3 +225,32 @@ def test_ch08_mingru_same_arithmetic_more_calls_and_the_gru_against_itself_fails
     gru = work(_GRURegressor(32))
     assert claim(work(MinRNNRegressor(2, 40, num_layers=2, mode="blelloch")), gru)
     assert not claim(work(_GRURegressor(32)), gru)
+
+
+# ------------------------------------------------------------------ chapter 6 (attention lab)
+def _update_calls(placement, ratio, score="general", B=4, S=18, T=20, V=12):  # the lab: about 20 steps
+    from rnn_course.seq2seq import Seq2Seq, seq2seq_loss
+
+    torch.manual_seed(0)
+    model = Seq2Seq(V, V, emb_size=8, hidden_size=8, attention=score, placement=placement,
+                    teacher_forcing_ratio=ratio).train()
+    src, lengths = torch.randint(4, V, (B, S)), torch.full((B,), S)
+    tgt_in, tgt_out = torch.randint(4, V, (B, T)), torch.randint(4, V, (B, T))
+    optimizer = torch.optim.Adam(model.parameters())
+
+    def step():
+        loss = seq2seq_loss(model(src, lengths, tgt_in), tgt_out)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return count_work(step)
+
+
+@pytest.mark.slow
+def test_ch06_a_decoder_loop_makes_many_more_calls_and_the_fused_decoder_does_not():
+    fused = _update_calls("luong", 1.0)
+    claim = lambda loop, fused: loop.calls > 3 * fused.calls  # noqa: E731 (the lab's assertion)
+    assert claim(_update_calls("bahdanau", 1.0), fused)
+    assert claim(_update_calls("luong", 0.5), fused)
+    assert not claim(_update_calls("luong", 1.0), fused)
+    assert _update_calls("luong", 1.0, "additive").flops > fused.flops  # the additive score's arithmetic
