@@ -11,8 +11,14 @@ JOBS ?= 2
 CHROMIUM_NOTE = command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	echo "NOTE: headless Chromium is not installed, so the browser tests are skipped. Install it with: sudo apt-get install -y chromium chromium-driver fonts-ipafont-gothic"
 
-.PHONY: book book-ja translations test browser clean
+# Tests that execute no lab and take well under a second each: the edit loop (`make check`).
+FAST := not built_html and not executes_lab and not slow
+
+.PHONY: book book-ja translations test check browser clean
+# Each notebook is executed once, into the book's jupyter-cache (two at a time); the build
+# renders both editions from the cache and executes nothing (a second `make book` executes nothing at all).
 book: $(STAMP)
+	$(BIN)/python _ext/execute_labs.py . --jobs $(JOBS)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@$(MAKE) --no-print-directory book-ja
 	@echo "Open _build/html/index.html (日本語: _build/html/ja/index.html; both work offline); run times: _build/html/chapters/run_times.html"
@@ -29,12 +35,20 @@ book-ja: $(STAMP)
 translations: $(STAMP)
 	$(BIN)/python _ext/translations.py update
 
+# The edit loop: the linter and the unit tests that execute no lab (about a minute).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests -m "$(FAST)" -q -n $(JOBS)
+
+# Everything: the linter, every test that needs no built book (the fast ones, the slow ones and
+# one real grading loop), every notebook under nbval, the book (each lab executed once more,
+# into the cache), then the checks that read the built book and the executed labs.
 test: $(STAMP)
 	@$(CHROMIUM_NOTE)
-	$(BIN)/python -m pytest tests -m "not built_html" -q
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests -m "not built_html" -q -n $(JOBS) --dist loadfile -rs
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile chapters -q
-	$(BIN)/jupyter-book build . -W --keep-going
-	@$(MAKE) --no-print-directory book-ja
+	$(MAKE) --no-print-directory book
 	$(BIN)/python -m pytest tests -m built_html -q -rs
 	@$(CHROMIUM_NOTE)
 

@@ -269,6 +269,18 @@ def _machine_sentences(records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def gpu_sentence(records: list[dict[str, Any]]) -> str:
+    """Whether a GPU was used for these times, from the device each lab printed."""
+    gpus = sorted({r["device"] for r in records if r.get("device") not in (None, "cpu")})
+    unknown = sum(1 for r in records if not r.get("device"))
+    if not gpus and not unknown:
+        return "No GPU was used: every lab ran on the CPU."
+    if not gpus:
+        return (f"No GPU was used by the labs that printed their device; {unknown} lab(s) did not "
+                "print one.")
+    return f"A GPU was used ({', '.join(gpus)}): the times are not those of a CPU."
+
+
 def make_table(docname: str, env: Any) -> list[nodes.Node]:
     records = current_records(env)
     if not records:
@@ -307,6 +319,7 @@ def make_table(docname: str, env: Any) -> list[nodes.Node]:
     body += row
     loads = [r["load_avg"] for r in records.values() if r.get("load_avg") is not None]
     notes = [_paragraph(sentence) for sentence in _machine_sentences(list(records.values()))]
+    notes.append(_paragraph(gpu_sentence(list(records.values()))))
     if loads:
         notes.append(_paragraph(
             f"While the notebooks ran, the machine's load average was between {min(loads):.1f} and "

@@ -5,6 +5,13 @@
                                waiting for an accelerator to finish before each clock reading.
 - ``fastest_seconds(fns)``     to compare several computations: they take turns, round after
                                round, and each gets its fastest call (CPU time on a CPU).
+- ``count_work(fn)``           what ``fn()`` asks of PyTorch, counted exactly: its calls from
+                               Python into PyTorch (each one a fixed overhead: argument checks,
+                               an output allocation, an autograd node, a kernel launch on a GPU)
+                               and the floating-point operations of its matrix products. These
+                               explain a time and, unlike a time, do not depend on the machine
+                               or on what else it is doing.
+- ``machine(device)``          the processor (and GPU) a time was measured on, to print with it.
 - ``autograd_depth(out, x)``   the longest chain of operations in the autograd graph that leads
                                from the input ``x`` to the output ``out``: operations on one chain
                                must run one after another, so no amount of parallel hardware can
@@ -16,11 +23,18 @@ grows like log T.
 """
 from __future__ import annotations
 
+import collections
+import os
+import platform
 import statistics
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Hashable, Mapping, TypeVar
 
 import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils.flop_counter import FlopCounterMode
 
 K = TypeVar("K", bound=Hashable)
 
@@ -124,3 +138,61 @@ def autograd_depth(out: torch.Tensor, x: torch.Tensor) -> int:
     if depth < 0:
         raise ValueError("out does not depend on x through the autograd graph")
     return depth
+
+
+@dataclass
+class Work:
+    """What one call of a function asked of PyTorch (see :func:`count_work`)."""
+
+    calls: int                  # calls from Python into PyTorch (functions, methods, operators)
+    flops: int                  # floating-point operations of the matrix products (FlopCounterMode)
+    by_name: collections.Counter = field(default_factory=collections.Counter)  # calls per function
+
+
+class _CountCalls(TorchFunctionMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: collections.Counter = collections.Counter()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.calls[getattr(func, "__name__", str(func))] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def count_work(fn: Callable[[], Any]) -> Work:
+    """Run ``fn()`` once and count its calls into PyTorch and its matrix-product FLOPs.
+
+    Both are exact and the same on every run, busy machine or not: the number of calls is what
+    Python-level overhead scales with, the FLOPs what the arithmetic scales with. (A backward
+    pass run inside ``fn`` is counted in the FLOPs; its calls happen in C++ and are not calls
+    from Python.)
+    """
+    if not callable(fn):
+        raise ValueError(f"fn must be a function of no arguments, got {fn!r}")
+    with FlopCounterMode(display=False) as flops, _CountCalls() as calls:
+        fn()
+    return Work(sum(calls.calls.values()), int(flops.get_total_flops()), calls.calls)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def machine(device: torch.device | str | None = None) -> str:
+    """The processor a time was measured on, e.g. ``"AMD EPYC 7B13, 2 cores, 1 torch thread"``,
+    and the GPU when ``device`` is one (a time means little without it)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = torch.get_num_threads()
+    text = f"{_cpu_model()}, {cores} cores, {threads} torch thread{'s' if threads != 1 else ''}"
+    device = torch.device(device) if device is not None else None
+    if device is not None and device.type == "cuda":
+        text = f"{torch.cuda.get_device_name(device)} (GPU), with {text}"
+    elif device is not None and device.type == "mps":
+        text = f"Apple GPU (MPS), with {text}"
+    return text

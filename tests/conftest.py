@@ -29,8 +29,11 @@ def need_data(*paths: Path) -> None:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "built_html: checks on the built website (run after the book build)")
-    config.addinivalue_line("markers", "slow: executes a whole lab (deselect with -m 'not slow')")
+    config.addinivalue_line("markers", "built_html: checks on the built website and the executed labs it was "
+                            "built from (run after the book build)")
+    config.addinivalue_line("markers", "executes_lab: executes a chapter's lab notebook (not in `make check`)")
+    config.addinivalue_line("markers", "slow: takes seconds (a book build, a kernel, a subprocess, training); "
+                            "not in `make check`, run by `make test`")
     # Default the data cache to the offline mirror next to the checkout, as CI does.
     if not os.environ.get("RNN_COURSE_DATA") and MIRROR.is_dir():
         os.environ["RNN_COURSE_DATA"] = str(MIRROR)

@@ -18,6 +18,7 @@ def _clustered(rng, n_groups=30, per_group=20, spread=1.0):
     return values, groups
 
 
+@pytest.mark.slow
 def test_group_interval_covers_truth_at_about_the_nominal_rate():
     rng = np.random.default_rng(0)
     hits_group, hits_naive, trials = 0, 0, 200

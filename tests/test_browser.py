@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # also under --import-
 import browser_check  # noqa: E402
 from test_notebooks_static import toc_files  # noqa: E402
 
+pytestmark = pytest.mark.slow  # drives headless Chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"

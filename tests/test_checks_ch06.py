@@ -142,6 +142,7 @@ def test_sig_check_passes_a_perfect_expander_and_names_number_errors():
     assert not wrong_days and "have every word right and a number wrong" in wrong_days.message
 
 
+@pytest.mark.slow
 def test_sig_check_other_failures():
     train = random_sigs(500, seed=0)
     assert "one string per sig" in check_sig_model(lambda sigs: sigs[:3], train).message

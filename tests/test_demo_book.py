@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
 from bilingual_search import split_bilingual  # noqa: E402
 
+pytestmark = pytest.mark.slow  # builds a small book three times (about a minute)
+
 PNG = base64.b64encode(base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==")).decode()
 ALT = "A grey dot, the only figure of the demo lab"
@@ -121,6 +123,11 @@ def build(src: Path, *extra: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+def execute_labs(src: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(src / "_ext" / "execute_labs.py"), str(src), "--jobs", "2"],
+                          capture_output=True, text=True, timeout=600)
+
+
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     src = tmp_path_factory.mktemp("demo_book")
@@ -139,8 +146,13 @@ def book(tmp_path_factory):
         (src / "chapters" / folder / "index.md").write_text(text, encoding="utf-8")
     (src / "chapters" / "01_demo" / "dot.png").write_bytes(base64.b64decode(PNG))
     (src / "chapters" / "01_demo" / "demo_lab.ipynb").write_text(json.dumps(_notebook()), encoding="utf-8")
+    # As `make book` does: execute into the cache (two at a time), then render from the cache.
+    executed = execute_labs(src)
+    assert executed.returncode == 0, executed.stdout + executed.stderr
+    assert "executing 1, 2 at a time" in executed.stdout and "executed chapters/01_demo/demo_lab.ipynb" in executed.stdout
     result = build(src)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Executing notebook" not in result.stdout  # every notebook came from the cache
     return src
 
 
@@ -188,6 +200,7 @@ def test_run_times_page_lists_the_lab_with_wall_and_cpu_time(book):
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html(book, "chapters/run_times")))
     assert re.search(rf"1 Lab: the demo {record['wall_s']:.0f} s {record['cpu_s']:.0f} s yes", page), page
     assert "Measured on " in page and "the notebooks ran on the CPU (no GPU was available); run 20" in page
+    assert "No GPU was used: every lab ran on the CPU." in page
     # A rebuild takes the notebook from the cache and keeps the CPU time measured when it ran.
     shutil.rmtree(book / "_build" / "html")
     shutil.rmtree(book / "_build" / ".doctrees")
@@ -196,6 +209,35 @@ def test_run_times_page_lists_the_lab_with_wall_and_cpu_time(book):
     again = json.loads((book / "_build" / "html" / "run_times.json").read_text(encoding="utf-8"))
     assert again["notebooks"]["chapters/01_demo/demo_lab"] == record
     assert "Executing notebook" not in result.stdout
+
+
+def test_a_second_execution_run_executes_nothing(book):
+    again = execute_labs(book)
+    assert again.returncode == 0, again.stderr
+    assert "1 already executed" in again.stdout and "executing 0" in again.stdout, again.stdout
+
+
+def test_a_cell_that_raises_fails_the_execution_run_with_its_traceback(tmp_path):
+    (tmp_path / "_ext").mkdir()
+    for name in ("execute_labs.py", "run_times.py"):
+        shutil.copy(ROOT / "_ext" / name, tmp_path / "_ext" / name)
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text(yaml.safe_dump({"format": "jb-book", "root": "intro",
+                                                       "chapters": [{"file": "good"}, {"file": "bad"}]}))
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    for name, source in (("good", "print('fine')"), ("bad", "x = 1\nraise ValueError('the claim is false')")):
+        nb = _notebook()
+        nb["cells"] = [_cell("markdown", "# A"), _cell("code", source)]
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    result = execute_labs(tmp_path)
+    assert result.returncode == 1
+    assert "FAILED bad.ipynb" in result.stderr and "ValueError: the claim is false" in result.stderr
+    assert "1 notebook(s) failed to execute: bad.ipynb" in result.stderr
+    store = json.loads((tmp_path / "_build" / ".jupyter_cache" / "run_times.json").read_text())
+    assert list(store) == ["good"] and store["good"]["succeeded"]  # the failed run is not recorded
+    # nothing of the failed notebook is cached: the next run executes it again, and fails again
+    again = execute_labs(tmp_path)
+    assert again.returncode == 1 and "executing 1" in again.stdout
 
 
 def test_copy_buttons_and_notebook_download(book):

@@ -236,6 +236,7 @@ class _Elsewhere(torch.Tensor):
         return self.as_subclass(torch.Tensor).to(*args, **kwargs)
 
 
+@pytest.mark.slow
 def test_fit_moves_model_and_batches_to_the_device_given():
     torch.manual_seed(0)
     model = _Recorder()

@@ -235,6 +235,7 @@ def test_every_page_figure_is_shown_on_its_page_with_alt_text():
     assert missing == [], f"figures drawn for the pages but shown on none: {missing}"
 
 
+@pytest.mark.slow
 def test_write_page_figures_writes_every_file(tmp_path):
     written = diagrams.write_page_figures(tmp_path)
     assert sorted(str(p.relative_to(tmp_path)) for p in written) == sorted(diagrams.PAGE_FIGURES)

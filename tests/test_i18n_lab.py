@@ -29,7 +29,7 @@ def _code(nb: nbformat.NotebookNode) -> list[str]:
     return [c.source for c in nb.cells if c.cell_type == "code"]
 
 
-@pytest.mark.slow
+@pytest.mark.executes_lab
 def test_student_and_grade_give_the_same_grades_on_the_english_and_japanese_lab(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(i18n.ENV, raising=False)
     (tmp_path / "en").mkdir()

@@ -166,6 +166,7 @@ def test_errors_say_what_was_expected(events):
         icu.time_since_last(np.ones(3))
 
 
+@pytest.mark.slow
 def test_the_real_set_a(mirror):
     from rnn_course.data import load_physionet2012
 

@@ -328,6 +328,7 @@ def test_help_lists_the_subcommands(capsys):
     assert all(cmd in out for cmd in ["clean", "student", "grade"])
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_command_line():
     done = subprocess.run([sys.executable, "-m", "rnn_course.instructor", "grade", "--help"],
                           capture_output=True, text=True, timeout=120)
@@ -358,6 +359,7 @@ def _partial_notebook() -> nbformat.NotebookNode:
     return nb
 
 
+@pytest.mark.slow
 def test_grading_reference_student_partial_colab_and_broken(tmp_path, student, capfd):
     # One grade run (kernels in parallel) covers every kind of submission.
     paths = {name: tmp_path / f"{name}.ipynb" for name in ["reference", "student", "partial", "colab", "truncated"]}
@@ -394,6 +396,7 @@ def test_grading_reference_student_partial_colab_and_broken(tmp_path, student, c
     assert "WARNING" not in out + err and "TCP" not in out + err and "Traceback" not in out + err
 
 
+@pytest.mark.slow
 def test_a_slow_cell_is_stopped_and_a_dead_kernel_is_reported(tmp_path):
     print_check = "print('✅ check_{}: passed — ran')"
     slow = new_notebook(cells=[_code("import time\ntime.sleep(600)"), _code(print_check.format("after"))])

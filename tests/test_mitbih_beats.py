@@ -15,7 +15,7 @@ from rnn_course.data import (
     CLASSES, DS1, DS2, PACED_RECORDS, VALIDATION, Beats, ecg_filter, extract_beats, lab_splits,
     load_beats, mitbih_records, patient_of, relative_rr, rr_features,
 )
-from rnn_course.data.mitbih_beats import LOCAL_BEATS, beat_windows
+from rnn_course.data.mitbih_beats import beat_windows
 from rnn_course.splits import assert_disjoint
 
 

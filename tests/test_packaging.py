@@ -8,9 +8,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_wheel_contains_every_module_and_the_registry(tmp_path):
     src = tmp_path / "src"  # build from a copy: setuptools writes build/ next to pyproject.toml
     shutil.copytree(ROOT / "rnn_course", src / "rnn_course", ignore=shutil.ignore_patterns("__pycache__"))

@@ -82,6 +82,7 @@ def test_diagram_colours_stay_distinct():
     assert delta > 15, (delta, vision, a, b)
 
 
+@pytest.mark.slow
 def test_import_sets_the_style_in_a_fresh_interpreter():
     code = ("import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt; "
             "from matplotlib.colors import to_hex; "

@@ -54,3 +54,11 @@ def test_every_lab_within_the_two_minute_budget():
                       f"load {measured[lab]['load_avg']}" for lab in labs)
     print(f"run times measured by the build:\n{table}")
     assert not over, "labs over the 2-minute budget:\n" + "\n".join(f"  {k}: {v}" for k, v in over.items())
+
+
+def test_the_page_says_whether_a_gpu_was_used():
+    from run_times import gpu_sentence
+
+    assert gpu_sentence([{"device": "cpu"}, {"device": "cpu"}]) == "No GPU was used: every lab ran on the CPU."
+    assert gpu_sentence([{"device": "cpu"}, {"device": "cuda"}]).startswith("A GPU was used (cuda)")
+    assert "1 lab(s) did not print one" in gpu_sentence([{"device": "cpu"}, {"device": None}])

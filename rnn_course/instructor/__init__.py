@@ -12,6 +12,14 @@ One step per module:
   run the submissions and tabulate what their checks printed;
 - :mod:`.cli` — the argument parser.
 """
+try:  # the extra rnn_course[instructor]; a learner's install (Colab) does without it
+    import nbclient  # noqa: F401
+    import nbformat  # noqa: F401
+except ImportError as missing:
+    raise ImportError(f"The instructor tools need {missing.name}, which is not installed. Install the "
+                      "package with its instructor extra: pip install 'rnn_course[instructor]' "
+                      "(from a clone: pip install -e '.[instructor]')") from missing
+
 from .clean import clean_notebook
 from .cli import main
 from .exercises import Exercise, ParsedNotebook, Problem, parse
