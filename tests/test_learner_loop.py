@@ -111,6 +111,25 @@ def test_a_checked_exercise_tagged_written_answer_gets_an_answer_cell_after_its_
     assert answer == stub + 1 and _cell_index(student, f"{CHECK}(") == answer + 1
 
 
+def test_a_cell_that_shows_an_answer_is_left_out_of_the_student_version():
+    nb = lab()
+    shown = _code("import inspect\nprint(inspect.getsource(masked_attention))", ["shows-answer"])
+    nb.cells.insert(2, shown)
+    student, report = make_student_notebook(nb, "lab.ipynb")
+    assert report.left_out == 1 and "getsource" not in json.dumps(student)
+    note = student.cells[3]  # the title, the student note, the imports, then this
+    assert note.cell_type == "markdown" and "left out" in note.source and "answers an exercise" in note.source
+
+
+def test_stubs_define_only_what_the_students_check_cells_read():
+    nb = lab()
+    nb.cells[_cell_index(nb, "def masked_attention")].source = "def masked_attention(q, k, m):\n    return q\nextra = 1"
+    nb.cells.insert(_cell_index(nb, f"{CHECK}(") + 1, _code(f"assert {CHECK}(masked_attention) and extra", ["remove-cell"]))
+    student, _ = make_student_notebook(nb, "lab.ipynb")
+    stub = student.cells[_cell_index(student, "def masked_attention")].source
+    assert "extra" not in stub  # read only by the hidden assertion, which the student version drops
+
+
 def test_written_answers_are_read_by_label_or_position_and_without_the_prompt():
     student, _ = make_student_notebook(lab(), "lab.ipynb")
     nb = _answer(student, "Padding is not data.\n\nIt would dilute the context.")

@@ -32,6 +32,7 @@ SOLUTION_TAG = "solution"
 HIDDEN_TAG = "remove-cell"
 WRITTEN_TAG = "written-answer"  # on an auto-graded exercise's cell: it also asks for words
 ANSWER_TAG = "answer"           # on the student's answer cell of an exercise answered in words
+SHOWS_ANSWER_TAG = "shows-answer"  # exposition that gives an exercise's answer away: not in student versions
 CHECKS_PACKAGE = "rnn_course.checks"
 BEGIN_MARK = "# BEGIN SOLUTION"
 END_MARK = "# END SOLUTION"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-from .exercises import (ANSWER_TAG, HIDDEN_TAG, SOLUTION_TAG, Exercise, parse, python_source, solution_regions,
-                        tags)
+from .exercises import (ANSWER_TAG, HIDDEN_TAG, SHOWS_ANSWER_TAG, SOLUTION_TAG, Exercise, parse, python_source,
+                        solution_regions, tags)
 
 STUDENT_HEADER = """\
 > **Student version** of `{name}`. The solutions are removed: where a cell says
@@ -23,6 +23,8 @@ STUDENT_HEADER = """\
 > Questions answered in words have a cell marked ✍️ **Your answer**: write your answer there."""
 
 
+LEFT_OUT = ("*(A cell that prints the package's code is left out here: that code answers an exercise at the end "
+            "of this notebook. Write your own first.)*")
 ANSWER_PROMPT = "✍️ **Your answer** to {what} (double-click to edit; write below this line):"
 
 
@@ -159,12 +161,16 @@ class StudentReport:
     removed_markdown: int = 0                         # solution-start/end and explanations
     removed_hidden: int = 0                           # remove-cell cells after the exercises begin
     answer_cells: int = 0                             # cells added for answers in words
+    left_out: int = 0                                 # cells tagged shows-answer, replaced by a note
 
 
 def _student_cell(nb, i, original, parsed, by_label, report, name) -> list[nbformat.NotebookNode]:
     """Cell ``i`` as the student version has it: [] (removed) or [the cell]."""
     cell = copy.deepcopy(original)
     cell.metadata.pop("execution", None)
+    if SHOWS_ANSWER_TAG in tags(cell):
+        report.left_out += 1
+        return [nbformat.v4.new_markdown_cell(LEFT_OUT)]
     label = parsed.solution_cells.get(i)
     if label is not None and cell.cell_type != "code":
         report.removed_markdown += cell.cell_type == "markdown"
@@ -172,7 +178,8 @@ def _student_cell(nb, i, original, parsed, by_label, report, name) -> list[nbfor
     if cell.cell_type == "code":
         if label is not None:
             exercise = by_label.get(label) or Exercise(label or "exercise", "", -1)
-            needed = _names_read(nb, exercise.check_cells)
+            # what the check cells the student keeps read (hidden assertion cells are removed)
+            needed = _names_read(nb, [c for c in exercise.check_cells if HIDDEN_TAG not in tags(nb.cells[c])])
             try:
                 cell.source = stub_solution_source(cell.source, exercise, needed)
             except InstructorError as e:
@@ -193,6 +200,8 @@ def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
 
     - every cell of a solution block (solution-start to solution-end) is removed, except
       its code cells, which become stubs (:func:`stub_solution_source`) tagged ``solution``;
+    - a cell tagged ``shows-answer`` (exposition that prints what an exercise asks for, e.g.
+      the package's source of the function to write) becomes a one-line note saying so;
     - hidden ``remove-cell`` code cells after the first exercise are removed: they assert
       that the reference solutions work, which stubs cannot; the lab's own hidden
       assertions (before the exercises) stay;
@@ -250,5 +259,6 @@ def write_student_notebooks(paths: list[Path], out_dir: Path) -> int:
         # Three short lines per notebook, so the report fits a narrow terminal.
         print(f"{path}\n  -> {target}\n     {len(report.stubbed)} solution cell(s) stubbed; "
               f"{report.removed_markdown} markdown and {report.removed_hidden} hidden cell(s) removed; "
-              f"{len(parse(student).checks)} check(s) kept; {report.answer_cells} answer cell(s) added")
+              f"{len(parse(student).checks)} check(s) kept; {report.answer_cells} answer cell(s) added"
+              + (f"; {report.left_out} cell(s) that show an answer left out" if report.left_out else ""))
     return 0
