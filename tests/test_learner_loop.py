@@ -19,6 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from rnn_course.instructor import main, make_student_notebook, parse
 from rnn_course.instructor.grade import (Graded, WrittenAnswer, answers_markdown, compact_streams, row_labels,
                                          written_answers)
+from notebook_variants import colab_export
 from rnn_course.checks.missing import missing_answer_message
 
 CHECK = "check_masked_attention"
@@ -138,6 +139,8 @@ def test_written_answers_are_read_by_label_or_position_and_without_the_prompt():
     nb.cells[_cell_index(nb, "Your answer** to")].metadata.pop("rnn_course")  # an editor dropped the metadata
     assert written_answers(nb)["ex-fx-why"].text.startswith("Padding is not data.")
     assert written_answers(student)["ex-fx-why"].text == ""
+    colab = nbformat.reads(colab_export(nb), as_version=4)  # Colab's download keeps no cell tags
+    assert written_answers(colab)["ex-fx-why"].text.startswith("Padding is not data.")
 
 
 def test_answers_markdown_lists_every_learner_under_each_question():

@@ -93,16 +93,22 @@ def check_lines(nb: nbformat.NotebookNode) -> dict[str, CheckLine]:
 _PROMPT_LINE = re.compile(r"^\s*✍️.*Your answer.*$")
 
 
+def _is_answer_cell(cell) -> bool:
+    first_line = cell.source.lstrip().split("\n", 1)[0]
+    return cell.cell_type == "markdown" and (ANSWER_TAG in tags(cell) or bool(_PROMPT_LINE.match(first_line)))
+
+
 def written_answers(nb: nbformat.NotebookNode) -> dict[str, WrittenAnswer]:
     """Exercise label -> the text of its ``answer`` cell (without the prompt line).
 
-    A cell names its exercise in ``metadata.rnn_course.answer_to``; if a notebook editor
-    dropped that, the answer belongs to the last exercise above it.
+    An answer cell is tagged ``answer`` and names its exercise in ``metadata.rnn_course.answer_to``.
+    Where an editor dropped the metadata (Colab's download keeps no tags), a markdown cell that
+    still starts with the ✍️ prompt is an answer cell, and it answers the last exercise above it.
     """
     parsed = parse(nb)
     answers: dict[str, WrittenAnswer] = {}
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or ANSWER_TAG not in tags(cell):
+        if not _is_answer_cell(cell):
             continue
         above = [e for e in parsed.exercises if e.cell < i]
         label = cell.get("metadata", {}).get("rnn_course", {}).get("answer_to") or (above[-1].label if above else "")
