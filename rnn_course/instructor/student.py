@@ -256,9 +256,9 @@ def write_student_notebooks(paths: list[Path], out_dir: Path) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 1
         nbformat.write(student, target)
-        # Three short lines per notebook, so the report fits a narrow terminal.
+        # Four short lines per notebook, so the report fits a narrow terminal.
         print(f"{path}\n  -> {target}\n     {len(report.stubbed)} solution cell(s) stubbed; "
               f"{report.removed_markdown} markdown and {report.removed_hidden} hidden cell(s) removed; "
-              f"{len(parse(student).checks)} check(s) kept; {report.answer_cells} answer cell(s) added"
+              f"{len(parse(student).checks)} check(s) kept\n     {report.answer_cells} answer cell(s) added"
               + (f"; {report.left_out} cell(s) that show an answer left out" if report.left_out else ""))
     return 0
