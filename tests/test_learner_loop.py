@@ -295,3 +295,13 @@ def test_one_submission_keeps_its_folder_and_is_not_graded_two_at_a_time(tmp_pat
     assert main(["grade", str(path), "--jobs", "2", "--timeout", "120"]) == 0
     out = capsys.readouterr().out
     assert "alice/lab.ipynb" in out and "graded 1 notebook in" in out and "at a time" not in out
+
+
+def test_not_answered_is_read_from_the_stub_not_from_the_words_of_the_hint():
+    from rnn_course.instructor.grade import _unanswered
+
+    assert _unanswered('def f(x):\n    """Doc."""\n    raise NotImplementedError("exercise ex-a: ...")\n    return y')
+    assert _unanswered('values = [1, 2]\n# Exercise "A": write your code here.\nanswer = None  # replace\nanswer')
+    assert not _unanswered("answer = None  # replace None with your answer\nanswer = sum(values)")
+    assert not _unanswered("def f(x):\n    return x + 1")
+    assert not _unanswered("values = [1, 2]")

@@ -16,6 +16,7 @@ collected per exercise into one Markdown file for the instructor (:func:`answers
 """
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
 import re
@@ -29,7 +30,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
-from .exercises import ANSWER_TAG, parse, tags
+from .exercises import ANSWER_TAG, parse, python_source, tags
 
 _CHECK_LINE = re.compile(r"^[ \t]*(✅|❌)[ \t]+([A-Za-z_]\w*):[ \t]*(.*)$")
 _QUIET = logging.getLogger("rnn_course.instructor.grade.kernel")
@@ -175,31 +176,60 @@ def _raised(nb, i) -> str:
     return f"cell {_cell_number(nb, i)} raised {ename}" + (f" ({evalue})" if evalue else "")
 
 
-_UNANSWERED = re.compile(r"^\S+ is (still )?None: (?!did your function)")  # a value stub left at None
+def _is_stub_function(node: ast.stmt) -> bool:
+    """A function (or a class with a method) whose body still raises NotImplementedError."""
+    if isinstance(node, ast.ClassDef):
+        return any(_is_stub_function(n) for n in node.body)
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n.exc or ast.Constant(None))
+        for n in node.body)
+
+
+def _unanswered(source: str) -> bool:
+    """True if a solution cell is still the student version's stub: a function that raises
+    NotImplementedError, or ``name = None`` lines with nothing after them but bare expressions
+    (the scaffold before them is the instructor's)."""
+    try:
+        tree = ast.parse(python_source(source))
+    except SyntaxError:
+        return False
+    if any(_is_stub_function(n) for n in tree.body):
+        return True
+    is_none = [isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) and n.value.value is None
+               for n in tree.body]
+    if not any(is_none):
+        return False
+    after = tree.body[is_none.index(True):]
+    return all(none or isinstance(n, ast.Expr) for n, none in zip(after, is_none[is_none.index(True):]))
 
 
 def explain(nb: nbformat.NotebookNode, checks: dict[str, CheckLine], expected: list[str]) -> dict[str, str]:
     """Check name -> why it scored 0 in this executed notebook; for a check that passed, a
     warning when a cell of its exercise's solution raised at the top level. Checks that passed
-    cleanly are left out."""
+    cleanly are left out.
+
+    The reason is read from the notebook, not from the words of the check's message (which may
+    be in another language): missing when the check cell raised ``NameError`` (the learner's
+    name is not defined), not answered when the solution cells are still the stubs, else the
+    check's hint for a wrong answer."""
     parsed = parse(nb)
     reasons: dict[str, str] = {}
     for name in expected:
         exercise = next((e for e in parsed.exercises if name in e.checks), None)
         solution = [i for i, label in sorted(parsed.solution_cells.items())
-                    if exercise is not None and label == exercise.label
-                    and nb.cells[i].cell_type == "code" and _error_of(nb.cells[i])]
-        raised = "; ".join(_raised(nb, i) for i in solution)
+                    if exercise is not None and label == exercise.label and nb.cells[i].cell_type == "code"]
+        raised = "; ".join(_raised(nb, i) for i in solution if _error_of(nb.cells[i]))
         callers = [i for i, names in sorted(parsed.check_cells.items()) if name in names]
+        undefined = [i for i in callers if (_error_of(nb.cells[i]) or ("",))[0] == "NameError"]
         line = checks.get(name)
         if line is not None and line.passed:
             if raised:
                 reasons[name] = f"passed, but its solution {raised}: the notebook does not run cleanly"
             continue
         if line is not None:
-            if "is not defined" in line.message:
+            if undefined:
                 why = f"missing: {line.message}"
-            elif line.message.startswith("not implemented yet") or _UNANSWERED.match(line.message):
+            elif any(_unanswered(nb.cells[i].source) for i in solution):
                 why = f"not answered: {line.message}"
             else:
                 why = f"wrong answer: {line.message}"
@@ -207,6 +237,7 @@ def explain(nb: nbformat.NotebookNode, checks: dict[str, CheckLine], expected: l
             why = f"missing: no cell calls {name} (was the check cell deleted?)"
         elif any(_error_of(nb.cells[i]) for i in callers):
             why = "; ".join(f"the check {_raised(nb, i)}" for i in callers if _error_of(nb.cells[i]))
+            why = f"missing: {why}" if undefined else why
         elif not any(nb.cells[i].get("execution_count") for i in callers):
             why = "its check cell did not run"
         else:
