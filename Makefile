@@ -11,16 +11,30 @@ JOBS ?= 2
 CHROMIUM_NOTE = command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	echo "NOTE: headless Chromium is not installed, so the browser tests are skipped. Install it with: sudo apt-get install -y chromium chromium-driver fonts-ipafont-gothic"
 
-.PHONY: book test browser clean
+.PHONY: book book-ja translations test browser clean
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W --keep-going
-	@echo "Open _build/html/index.html (it works offline); run times: _build/html/chapters/run_times.html"
+	@$(MAKE) --no-print-directory book-ja
+	@echo "Open _build/html/index.html (日本語: _build/html/ja/index.html; both work offline); run times: _build/html/chapters/run_times.html"
+
+# The Japanese edition: sources made from the English ones and locales/ja (see CONTRIBUTING.md),
+# rendered with the English build's execution cache (no notebook runs again), into _build/html/ja.
+book-ja: $(STAMP)
+	$(BIN)/python _ext/translations.py sources _build/ja_src
+	rm -rf _build/ja && mkdir -p _build/ja  # rendered afresh (about 30 s): nothing stale survives
+	set -o pipefail; $(BIN)/jupyter-book build _build/ja_src --path-output _build/ja -W --keep-going 2>&1 | tee _build/ja/build.log
+	rm -rf _build/html/ja && cp -a _build/ja/_build/html _build/html/ja
+
+# After an English edit: merge it into the Japanese catalogues and list what needs translating.
+translations: $(STAMP)
+	$(BIN)/python _ext/translations.py update
 
 test: $(STAMP)
 	@$(CHROMIUM_NOTE)
 	$(BIN)/python -m pytest tests -m "not built_html" -q
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile chapters -q
 	$(BIN)/jupyter-book build . -W --keep-going
+	@$(MAKE) --no-print-directory book-ja
 	$(BIN)/python -m pytest tests -m built_html -q -rs
 	@$(CHROMIUM_NOTE)
 

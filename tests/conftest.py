@@ -30,6 +30,7 @@ def need_data(*paths: Path) -> None:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "built_html: checks on the built website (run after the book build)")
+    config.addinivalue_line("markers", "slow: executes a whole lab (deselect with -m 'not slow')")
     # Default the data cache to the offline mirror next to the checkout, as CI does.
     if not os.environ.get("RNN_COURSE_DATA") and MIRROR.is_dir():
         os.environ["RNN_COURSE_DATA"] = str(MIRROR)

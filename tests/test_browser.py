@@ -81,6 +81,31 @@ def test_search_finds_english_and_japanese_words(browser):
     assert browser_check.search(browser, HTML, "量子色力学") == []  # a term the book does not use
 
 
+@pytest.mark.built_html
+def test_every_japanese_page_in_a_browser():
+    """The Japanese edition passes the same checks; its switch links are internal links, so they
+    are checked to resolve too, and its screenshots go to _build/screenshots/ja/."""
+    ja = HTML / "ja"
+    assert ja.is_dir(), "no _build/html/ja: build the book first (make book)"
+    browser_check.require_chromium()
+    pages = toc_files(ROOT / "_toc.yml")
+    reports = browser_check.check_site(ja, pages, screenshot_dir=SCREENSHOTS / "ja")
+    problems = [f"ja/{r.page}: {p}" for r in reports for p in r.problems]
+    for report, page in zip(reports, pages):
+        if _source_has_math(page) and report.math == 0:
+            problems.append(f"ja/{report.page}: the source has math but the page shows no rendered formula")
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+@pytest.mark.built_html
+def test_japanese_search_finds_japanese_words(browser):
+    ja = HTML / "ja"
+    results = browser_check.search(browser, ja, "勾配消失")
+    assert any("04_gradient_problem/index.html" in r for r in results), results
+    assert any("glossary.html" in r for r in browser_check.search(browser, ja, "隠れ状態"))
+    assert browser_check.search(browser, ja, "量子色力学") == []
+
+
 # ================================================================== the check bites (demo pages)
 PNG = base64.b64decode(  # a 1x1 grey pixel
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==")

@@ -24,5 +24,7 @@ def test_wheel_contains_every_module_and_the_registry(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "rnn_course").rglob("*.py")}
     expected |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "rnn_course" / "data" / "registry").iterdir()}
+    expected |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "rnn_course" / "locales").rglob("*.[mp]o")}
+    assert any(name.endswith("ja/LC_MESSAGES/rnn_course.mo") for name in expected)
     missing = sorted(expected - names)
     assert not missing, f"the wheel lacks {missing}; fix [tool.setuptools] in pyproject.toml"

@@ -20,6 +20,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..i18n import _
+
 PASS_MARK = "✅"
 FAIL_MARK = "❌"
 
@@ -37,7 +39,7 @@ class CheckResult:
 
     def __str__(self) -> str:
         if self.passed:
-            return f"{PASS_MARK} {self.name}: passed — {self.message}"
+            return f"{PASS_MARK} {self.name}: " + _("passed — {message}").format(message=self.message)
         return f"{FAIL_MARK} {self.name}: {self.message}"
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython shows the same line as print()
@@ -63,11 +65,12 @@ def exercise_check(fn: Callable[..., tuple[bool, str]]) -> Callable[..., CheckRe
         try:
             passed, message = fn(*args, **kwargs)
         except NotImplementedError:
-            passed, message = False, "not implemented yet: replace the `raise NotImplementedError` with your code."
+            passed, message = False, _("not implemented yet: replace the `raise NotImplementedError` with your code.")
         except Exception as e:  # the learner's code failed: say where, do not crash the notebook
             frame = traceback.extract_tb(e.__traceback__)[-1]
             passed, message = False, (
-                f"your code raised {type(e).__name__}: {e} (line {frame.lineno}: `{(frame.line or '').strip()}`)"
+                _("your code raised {error}: {message} (line {line}: `{code}`)").format(
+                    error=type(e).__name__, message=e, line=frame.lineno, code=(frame.line or '').strip())
             )
         result = CheckResult(fn.__name__, bool(passed), message)
         print(result)
@@ -98,23 +101,25 @@ def compare(name: str, got: Any, expected: Any, *, atol: float = 1e-6, rtol: flo
     """
     ref = to_numpy(expected)
     if got is None:
-        return f"{name} is None: did your function forget to `return` its result?"
+        return _("{name} is None: did your function forget to `return` its result?").format(name=name)
     arr = None if isinstance(got, (str, bytes)) else to_numpy(got)
     if arr is None or arr.dtype == object:
-        return f"{name} should be an array or tensor, got {type(got).__name__}."
+        return _("{name} should be an array or tensor, got {type}.").format(name=name, type=type(got).__name__)
     if arr.shape != ref.shape:
         label = f" = {axes}" if axes else ""
-        hint = f"{name} has the wrong shape: expected {tuple(ref.shape)}{label}, got {tuple(arr.shape)}."
+        hint = _("{name} has the wrong shape: expected {expected}{axes}, got {got}.").format(
+            name=name, expected=tuple(ref.shape), axes=label, got=tuple(arr.shape))
         if arr.shape == ref.shape[::-1] and arr.ndim == 2:
-            hint += " It looks transposed: check the order of the matrix product."
+            hint += _(" It looks transposed: check the order of the matrix product.")
         return hint
     if np.isnan(arr).any():
-        return f"{name} contains NaN values."
+        return _("{name} contains NaN values.").format(name=name)
     if not np.allclose(arr, ref, atol=atol, rtol=rtol):
         diff = np.abs(arr - ref)
         where = np.unravel_index(np.argmax(diff), diff.shape)
-        return (f"{name} has the right shape but wrong values: largest difference {diff.max():.3g} "
-                f"at index {tuple(int(i) for i in where)} (got {arr[where]:.4g}, expected {ref[where]:.4g}).")
+        return _("{name} has the right shape but wrong values: largest difference {difference:.3g} "
+                 "at index {index} (got {got:.4g}, expected {expected:.4g}).").format(
+            name=name, difference=diff.max(), index=tuple(int(i) for i in where), got=arr[where], expected=ref[where])
     return None
 
 
@@ -138,7 +143,7 @@ def diagnose(name: str, got: Any, ref: Any, mistakes: list[tuple[Any, str]], *, 
     if matches(got, ref):
         return None
     return (recognise(got, mistakes) or compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes)
-            or f"{name} differs from the reference.")
+            or _("{name} differs from the reference.").format(name=name))
 
 
 # In Jupyter, a check cell whose answer was deleted or renamed prints a check line, not a traceback.

@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
+from ..i18n import N_, _
 from . import diagnose, exercise_check, matches
 from .counting import check_count
 
 
 def _matmul_hint(error: RuntimeError, shapes: str) -> str:
-    return (f"a matrix product failed ({error}). PyTorch stores weights as (out, in): {shapes}. "
-            "With the batch first, multiply as x @ W.T.")
+    return _("a matrix product failed ({error}). PyTorch stores weights as (out, in): {shapes}. "
+             "With the batch first, multiply as x @ W.T.").format(error=error, shapes=shapes)
 
 
 # ----------------------------------------------------------------------------- rnn_step
@@ -43,18 +44,18 @@ def _rnn_step_mistakes(x, h_prev, W_ih, W_hh, b_ih, b_hh) -> tuple[torch.Tensor,
     a_x, a_h = x @ W_ih.T, h_prev @ W_hh.T
     a = a_x + a_h + b_ih + b_hh
     return rnn_step_reference(x, h_prev, W_ih, W_hh, b_ih, b_hh), [
-        (torch.tanh(a_x + a_h), "you forgot the biases: add b_ih + b_hh inside the tanh."),
-        (torch.tanh(a_x + a_h + b_ih), "you used only b_ih: nn.RNN has two bias vectors, b_ih and b_hh; add both."),
-        (torch.tanh(a_x + a_h + b_hh), "you used only b_hh: nn.RNN has two bias vectors, b_ih and b_hh; add both."),
+        (torch.tanh(a_x + a_h), _("you forgot the biases: add b_ih + b_hh inside the tanh.")),
+        (torch.tanh(a_x + a_h + b_ih), _("you used only b_ih: nn.RNN has two bias vectors, b_ih and b_hh; add both.")),
+        (torch.tanh(a_x + a_h + b_hh), _("you used only b_hh: nn.RNN has two bias vectors, b_ih and b_hh; add both.")),
         (torch.tanh(a_x + h_prev @ W_hh + b_ih + b_hh),
-         "W_hh is applied transposed (its square shape hides it): PyTorch stores it as (out, in), "
-         "so use h_prev @ W_hh.T."),
-        (torch.tanh(a_x + b_ih + b_hh), "the previous hidden state is missing: add h_prev @ W_hh.T — "
-                                        "that term is what makes the network recurrent."),
-        (a, "you forgot the tanh: h = tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)."),
-        (torch.relu(a), "you used ReLU; nn.RNN's default nonlinearity is tanh."),
-        (torch.sigmoid(a), "you used the sigmoid; nn.RNN's default nonlinearity is tanh."),
-        (torch.tanh(a).T, "your result is (hidden, batch): keep the batch first, e.g. x @ W_ih.T rather than W_ih @ x.T."),
+         _("W_hh is applied transposed (its square shape hides it): PyTorch stores it as (out, in), "
+           "so use h_prev @ W_hh.T.")),
+        (torch.tanh(a_x + b_ih + b_hh), _("the previous hidden state is missing: add h_prev @ W_hh.T — "
+                                          "that term is what makes the network recurrent.")),
+        (a, _("you forgot the tanh: h = tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).")),
+        (torch.relu(a), _("you used ReLU; nn.RNN's default nonlinearity is tanh.")),
+        (torch.sigmoid(a), _("you used the sigmoid; nn.RNN's default nonlinearity is tanh.")),
+        (torch.tanh(a).T, _("your result is (hidden, batch): keep the batch first, e.g. x @ W_ih.T rather than W_ih @ x.T.")),
     ]
 
 
@@ -68,29 +69,30 @@ def check_rnn_step(fn: Callable[..., Any]) -> tuple[bool, str]:
         except RuntimeError as e:
             if "shape" not in str(e) and "size" not in str(e):
                 raise
-            return False, _matmul_hint(e, f"W_ih is (hidden, input) = ({H}, {I}), W_hh is ({H}, {H})")
+            return False, _matmul_hint(e, _("W_ih is (hidden, input) = ({H}, {I}), W_hh is ({H}, {H})").format(H=H, I=I))
         if isinstance(got, (tuple, list)):
-            return False, "return only the new hidden state h, a tensor of shape (batch, hidden), not a tuple."
+            return False, _("return only the new hidden state h, a tensor of shape (batch, hidden), not a tuple.")
         ref, mistakes = _rnn_step_mistakes(**case)
         hint = diagnose("h", got, ref, mistakes, axes="(batch, hidden)")
         if hint:
-            return False, f"{hint} (case {seed + 1}: batch={N}, input={I}, hidden={H})"
-    return True, "your step matches nn.RNN on 3 random cases (both biases, tanh, weights as (out, in))."
+            return False, _("{hint} (case {case}: batch={batch}, input={input}, hidden={hidden})").format(
+                hint=hint, case=seed + 1, batch=N, input=I, hidden=H)
+    return True, _("your step matches nn.RNN on 3 random cases (both biases, tanh, weights as (out, in)).")
 
 
 # ----------------------------------------------------------------------------- count_rnn_params
 PARAM_CASES = [(1, 16, 1, False), (3, 5, 2, False), (3, 5, 1, True), (3, 5, 2, True), (10, 4, 3, True)]
 
 _COUNT_HINTS = {
-    "one_bias": "you counted one bias per layer and direction; nn.RNN has two, bias_ih and bias_hh "
-                "(hidden_size each).",
-    "no_bias": "you forgot the biases: each layer and direction has bias_ih and bias_hh (hidden_size each).",
-    "one_direction": "a bidirectional layer has two independent sets of weights (forward and backward): "
-                     "multiply each layer's count by 2 when bidirectional=True.",
-    "upper_reads_input": "layers above the first read the hidden state of the layer below, not x: their "
-                         "weight_ih is (H, H), or (H, 2H) when bidirectional.",
-    "upper_reads_h": "in a bidirectional stack, layer 2 reads the forward and backward states "
-                     "concatenated, so its weight_ih is (H, 2H), not (H, H).",
+    "one_bias": N_("you counted one bias per layer and direction; nn.RNN has two, bias_ih and bias_hh "
+                   "(hidden_size each)."),
+    "no_bias": N_("you forgot the biases: each layer and direction has bias_ih and bias_hh (hidden_size each)."),
+    "one_direction": N_("a bidirectional layer has two independent sets of weights (forward and backward): "
+                        "multiply each layer's count by 2 when bidirectional=True."),
+    "upper_reads_input": N_("layers above the first read the hidden state of the layer below, not x: their "
+                            "weight_ih is (H, H), or (H, 2H) when bidirectional."),
+    "upper_reads_h": N_("in a bidirectional stack, layer 2 reads the forward and backward states "
+                        "concatenated, so its weight_ih is (H, 2H), not (H, H)."),
 }
 
 
@@ -124,27 +126,29 @@ def check_jordan_step(fn: Callable[..., Any]) -> tuple[bool, str]:
         except RuntimeError as e:
             if "shape" not in str(e) and "size" not in str(e):
                 raise
-            return False, _matmul_hint(e, f"W_xh is (H, I) = ({H}, {I}), W_yh is ({H}, {O}), W_hy is ({O}, {H})")
+            return False, _matmul_hint(e, _("W_xh is (H, I) = ({H}, {I}), W_yh is ({H}, {O}), W_hy is ({O}, {H})").format(
+                H=H, I=I, O=O))
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            return False, "return two tensors, (h, y): the new hidden state and the new output."
+            return False, _("return two tensors, (h, y): the new hidden state and the new output.")
         h, y = out
         ref_h, ref_y = jordan_reference(**c)
         a = c["x"] @ c["W_xh"].T + c["y_prev"] @ c["W_yh"].T
         if matches(h, ref_y) and matches(y, ref_h):
-            return False, "you returned (y, h); return them in the order (h, y)."
+            return False, _("you returned (y, h); return them in the order (h, y).")
         h_hint = diagnose("h", h, ref_h, [
-            (torch.tanh(a), "h: you forgot the bias b_h."),
-            (torch.tanh(c["x"] @ c["W_xh"].T + c["b_h"]), "h: the previous output is missing: add y_prev @ W_yh.T — "
-                                                          "in a Jordan network the output is what recurs."),
-            (a + c["b_h"], "h: you forgot the tanh."),
+            (torch.tanh(a), _("h: you forgot the bias b_h.")),
+            (torch.tanh(c["x"] @ c["W_xh"].T + c["b_h"]), _("h: the previous output is missing: add y_prev @ W_yh.T — "
+                                                            "in a Jordan network the output is what recurs.")),
+            (a + c["b_h"], _("h: you forgot the tanh.")),
         ], axes="(batch, hidden)")
         if h_hint:
-            return False, f"{h_hint} (case {seed + 1})"
+            return False, _("{hint} (case {case})").format(hint=h_hint, case=seed + 1)
         y_hint = diagnose("y", y, ref_y, [
-            (torch.tanh(ref_y), "y: the output is linear, y = h @ W_hy.T + b_y, with no tanh."),
-            (ref_h @ c["W_hy"].T, "y: you forgot the output bias b_y."),
-            ((a + c["b_h"]) @ c["W_hy"].T + c["b_y"], "y: compute y from h after the tanh, not from the pre-activation."),
+            (torch.tanh(ref_y), _("y: the output is linear, y = h @ W_hy.T + b_y, with no tanh.")),
+            (ref_h @ c["W_hy"].T, _("y: you forgot the output bias b_y.")),
+            ((a + c["b_h"]) @ c["W_hy"].T + c["b_y"], _("y: compute y from h after the tanh, not from the pre-activation.")),
         ], axes="(batch, output)")
         if y_hint:
-            return False, f"{y_hint} (case {seed + 1})"
-    return True, "your Jordan step returns the right (h, y) on 2 random cases."
+            return False, _("{hint} (case {case})").format(hint=y_hint, case=seed + 1)
+    return True, _("your Jordan step returns the right (h, y) on 2 random cases.")
+

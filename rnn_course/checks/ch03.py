@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import torch
 
+from ..i18n import _
 from . import compare, exercise_check, to_numpy
 
 
@@ -24,54 +25,56 @@ def _attached_state(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 def _tensor_hint(name: str, got: Any, original: torch.Tensor) -> str | None:
     """Hint for one detached tensor, or None if it is right."""
     if original.grad_fn is None:
-        return (f"{name}: your function changed the caller's tensor in place (detach_() or requires_grad_(False)). "
-                "Return a new tensor with h.detach() and leave the original alone.")
+        return _("{name}: your function changed the caller's tensor in place (detach_() or requires_grad_(False)). "
+                 "Return a new tensor with h.detach() and leave the original alone.").format(name=name)
     if not isinstance(got, torch.Tensor):
-        return f"{name}: expected a tensor as the result, got {type(got).__name__}."
+        return _("{name}: expected a tensor as the result, got {type}.").format(name=name, type=type(got).__name__)
     if got.requires_grad:
-        return (f"{name}: the result still requires grad, so it is still attached to the graph. "
-                "h.clone() or returning h keeps the history; h.detach() cuts it.")
+        return _("{name}: the result still requires grad, so it is still attached to the graph. "
+                 "h.clone() or returning h keeps the history; h.detach() cuts it.").format(name=name)
     if got.shape == original.shape and torch.count_nonzero(got) == 0:
-        return (f"{name}: you reset the state to zeros. Detaching must keep the values (the next chunk's "
-                "forward pass still needs the past); only the gradient path is cut.")
-    return compare(f"{name}, the result", got, original.detach(), atol=0, rtol=0, axes="(layers, batch, hidden)")
+        return _("{name}: you reset the state to zeros. Detaching must keep the values (the next chunk's "
+                 "forward pass still needs the past); only the gradient path is cut.").format(name=name)
+    return compare(_("{name}, the result").format(name=name), got, original.detach(), atol=0, rtol=0,
+                   axes="(layers, batch, hidden)")
 
 
 @exercise_check
 def check_detach_state(detach_state: Callable[[Any], Any]) -> tuple[bool, str]:
     """Check ``detach_state`` on a tensor, an LSTM ``(h, c)`` tuple and ``None``."""
-    h, _ = _attached_state(0)
-    hint = _tensor_hint("for a tensor h", detach_state(h), h)
+    h, _leaf = _attached_state(0)
+    hint = _tensor_hint(_("for a tensor h"), detach_state(h), h)
     if hint:
         return False, hint
 
-    h, _ = _attached_state(1)
-    c, _ = _attached_state(2)
+    h, _leaf = _attached_state(1)
+    c, _leaf = _attached_state(2)
     try:
         got = detach_state((h, c))
     except (AttributeError, TypeError) as e:
-        return False, (f"an LSTM state (h, c) made your function raise {type(e).__name__}: {e}. A tuple has no "
-                       ".detach(): detach each tensor and return them as a tuple.")
+        return False, _("an LSTM state (h, c) made your function raise {error}: {message}. A tuple has no "
+                        ".detach(): detach each tensor and return them as a tuple.").format(
+            error=type(e).__name__, message=e)
     if isinstance(got, list):
-        return False, "for an LSTM state (h, c), return a tuple (as nn.LSTM expects), not a list."
+        return False, _("for an LSTM state (h, c), return a tuple (as nn.LSTM expects), not a list.")
     if not isinstance(got, tuple):
-        return False, (f"for an LSTM state (h, c), expected a tuple of two detached tensors, got "
-                       f"{type(got).__name__}. Check isinstance(h, tuple) and detach each element.")
+        return False, _("for an LSTM state (h, c), expected a tuple of two detached tensors, got "
+                        "{type}. Check isinstance(h, tuple) and detach each element.").format(type=type(got).__name__)
     if len(got) != 2:
-        return False, f"for an LSTM state (h, c), expected a tuple of 2 tensors, got {len(got)}."
+        return False, _("for an LSTM state (h, c), expected a tuple of 2 tensors, got {n}.").format(n=len(got))
     for name, part, original in (("h", got[0], h), ("c", got[1], c)):
-        hint = _tensor_hint(f"for {name} of an LSTM state (h, c)", part, original)
+        hint = _tensor_hint(_("for {name} of an LSTM state (h, c)").format(name=name), part, original)
         if hint:
             return False, hint
 
     try:
         none = detach_state(None)
     except (AttributeError, TypeError) as e:
-        return False, (f"h=None (no state yet, before the first chunk) made your function raise {type(e).__name__}: "
-                       f"{e}. Return None for None.")
+        return False, _("h=None (no state yet, before the first chunk) made your function raise {error}: "
+                        "{message}. Return None for None.").format(error=type(e).__name__, message=e)
     if none is not None:
-        return False, f"for h=None (no state yet), return None, got {type(none).__name__}."
-    return True, "tensors and (h, c) tuples keep their values and lose their history; None stays None."
+        return False, _("for h=None (no state yet), return None, got {type}.").format(type=type(none).__name__)
+    return True, _("tensors and (h, c) tuples keep their values and lose their history; None stays None.")
 
 
 def _reference_streams(series: torch.Tensor, n_streams: int) -> torch.Tensor:
@@ -90,34 +93,38 @@ def _streams_hint(make_streams: Callable, series: torch.Tensor, n_streams: int) 
         raise
     except (RuntimeError, ValueError) as e:
         if T % n_streams:
-            return (f"a series of {T} samples in {n_streams} streams made your function raise "
-                    f"{type(e).__name__}: {e}. {T} is not a multiple of {n_streams}: drop the last "
-                    f"{T % n_streams} samples before reshaping.")
+            return _("a series of {T} samples in {n_streams} streams made your function raise "
+                     "{error}: {message}. {T} is not a multiple of {n_streams}: drop the last "
+                     "{extra} samples before reshaping.").format(
+                T=T, n_streams=n_streams, error=type(e).__name__, message=e, extra=T % n_streams)
         raise
     arr = to_numpy(got)
     if arr is None or arr.dtype == object:
-        return f"expected a tensor of shape (n_streams, length, features) = {(B, L, F)}, got {type(got).__name__}."
-    where = f"(series of shape {tuple(series.shape)}, n_streams={n_streams})"
+        return _("expected a tensor of shape (n_streams, length, features) = {expected}, got {type}.").format(
+            expected=(B, L, F), type=type(got).__name__)
+    where = _("(series of shape {shape}, n_streams={n_streams})").format(shape=tuple(series.shape), n_streams=n_streams)
     if arr.shape == (B, L) and F == 1:
-        return (f"the features axis is missing {where}: expected (n_streams, length, features) = {(B, L, F)}, "
-                f"got {arr.shape}. Treat a (T,) series as (T, 1).")
+        return _("the features axis is missing {where}: expected (n_streams, length, features) = {expected}, "
+                 "got {got}. Treat a (T,) series as (T, 1).").format(where=where, expected=(B, L, F), got=arr.shape)
     if arr.shape == (L, B, F) and L != B:
-        return (f"the axes are swapped {where}: expected (n_streams, length, features) = {(B, L, F)}, got "
-                f"{arr.shape}. Streams are batch rows, so they come first.")
+        return _("the axes are swapped {where}: expected (n_streams, length, features) = {expected}, got "
+                 "{got}. Streams are batch rows, so they come first.").format(where=where, expected=(B, L, F),
+                                                                              got=arr.shape)
     if arr.shape[:1] == (B,) and arr.ndim == 3 and arr.shape[1] != L:
-        return (f"wrong stream length {where}: expected {L} = {T} // {n_streams} steps per stream, got "
-                f"{arr.shape[1]}. Drop the last {T % n_streams} samples, never pad.")
+        return _("wrong stream length {where}: expected {L} = {T} // {n_streams} steps per stream, got "
+                 "{got}. Drop the last {extra} samples, never pad.").format(
+            where=where, L=L, T=T, n_streams=n_streams, got=arr.shape[1], extra=T % n_streams)
     if arr.shape == expected.shape:
         interleaved = series[: B * L].reshape(L, B, F).transpose(0, 1)
         if torch.equal(torch.as_tensor(arr, dtype=series.dtype), interleaved) and B > 1:
-            return (f"the streams are interleaved {where}: row 0 holds every {B}th sample, so the next chunk "
-                    f"of a row does not continue it. Reshape to (n_streams, length, features), not "
-                    f"(length, n_streams, features) followed by a transpose.")
+            return _("the streams are interleaved {where}: row 0 holds every {B}th sample, so the next chunk "
+                     "of a row does not continue it. Reshape to (n_streams, length, features), not "
+                     "(length, n_streams, features) followed by a transpose.").format(where=where, B=B)
         start = series[T - B * L :].reshape(B, L, F)
         if T % B and torch.equal(torch.as_tensor(arr, dtype=series.dtype), start):
-            return (f"you dropped the first {T % B} samples {where}; drop the remainder at the end, so the "
-                    "first stream starts where the recording starts.")
-    return compare(f"the streams {where}", got, expected, atol=0, rtol=0,
+            return _("you dropped the first {n} samples {where}; drop the remainder at the end, so the "
+                     "first stream starts where the recording starts.").format(n=T % B, where=where)
+    return compare(_("the streams {where}").format(where=where), got, expected, atol=0, rtol=0,
                    axes="(n_streams, length, features)")
 
 
@@ -131,4 +138,5 @@ def check_make_streams(make_streams: Callable[[torch.Tensor, int], Any]) -> tupl
         hint = _streams_hint(make_streams, series, n_streams)
         if hint:
             return False, hint
-    return True, "each row is one contiguous piece of the signal, so chunk i+1 of a row continues chunk i."
+    return True, _("each row is one contiguous piece of the signal, so chunk i+1 of a row continues chunk i.")
+

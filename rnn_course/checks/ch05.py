@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..i18n import N_, _
 from . import compare, exercise_check, to_numpy
 from .counting import check_count
 
@@ -48,28 +49,29 @@ def _gated_step(x, h, c, w_ih, w_hh, b_ih, b_hh, *, order: str, coupled: bool = 
 
 def _mistakes(canonical: str, coupled: bool) -> list[tuple[dict, str]]:
     """(options, hint) for the usual wrong answers, most specific first."""
-    roles = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o"}
-    rows = ", ".join(f"{roles[k]} rows {n}H:{n + 1}H" for n, k in enumerate(canonical))
+    roles = {"i": _("input gate i"), "f": _("forget gate f"), "g": _("candidate g"), "o": _("output gate o")}
+    rows = ", ".join(_("{role} rows {n}H:{m}H").format(role=roles[k], n=n, m=n + 1) for n, k in enumerate(canonical))
     out = [
-        (dict(swap_out=True), "you returned (c_next, h_next); return them in the order (h_next, c_next)."),
-        (dict(g_act=torch.sigmoid), "the candidate g uses tanh (values in (-1, 1)), not sigmoid: only the gates "
-                                    "are sigmoids, because they are fractions between 0 and 1."),
-        (dict(use_b_ih=False), "you left out b_ih: PyTorch adds two biases to every gate, b_ih and b_hh."),
-        (dict(use_b_hh=False), "you left out b_hh: PyTorch adds two biases to every gate, b_ih and b_hh."),
-        (dict(use_b_ih=False, use_b_hh=False), "you left out both biases b_ih and b_hh."),
-        (dict(tanh_c=False), "h_next = o * tanh(c_next): you forgot the tanh on the cell state."),
-        (dict(old_c_in_h=True), "h_next must use the new cell state c_next, not the previous c."),
-        (dict(cell="no_input_gate"), "the candidate must be scaled by the input gate: c_next = f * c + i * g."),
-        (dict(cell="swapped_roles"), "f scales the old cell state and i scales the candidate: "
-                                     "c_next = f * c + i * g, not i * c + f * g."),
+        (dict(swap_out=True), _("you returned (c_next, h_next); return them in the order (h_next, c_next).")),
+        (dict(g_act=torch.sigmoid), _("the candidate g uses tanh (values in (-1, 1)), not sigmoid: only the gates "
+                                      "are sigmoids, because they are fractions between 0 and 1.")),
+        (dict(use_b_ih=False), _("you left out b_ih: PyTorch adds two biases to every gate, b_ih and b_hh.")),
+        (dict(use_b_hh=False), _("you left out b_hh: PyTorch adds two biases to every gate, b_ih and b_hh.")),
+        (dict(use_b_ih=False, use_b_hh=False), _("you left out both biases b_ih and b_hh.")),
+        (dict(tanh_c=False), _("h_next = o * tanh(c_next): you forgot the tanh on the cell state.")),
+        (dict(old_c_in_h=True), _("h_next must use the new cell state c_next, not the previous c.")),
+        (dict(cell="no_input_gate"), _("the candidate must be scaled by the input gate: c_next = f * c + i * g.")),
+        (dict(cell="swapped_roles"), _("f scales the old cell state and i scales the candidate: "
+                                       "c_next = f * c + i * g, not i * c + f * g.")),
     ]
     if coupled:
-        out.append((dict(cell="f_equals_i"), "in the coupled LSTM the forget gate is f = 1 - i, not f = i."))
+        out.append((dict(cell="f_equals_i"), _("in the coupled LSTM the forget gate is f = 1 - i, not f = i.")))
     for perm in itertools.permutations(canonical):
         order = "".join(perm)
         if order != canonical:
-            out.append((dict(order=order), f"the gate blocks are in the wrong order: you read them as "
-                        f"{', '.join(order)}; the layout is {', '.join(canonical)} ({rows})."))
+            out.append((dict(order=order), _("the gate blocks are in the wrong order: you read them as "
+                        "{order}; the layout is {layout} ({rows}).").format(
+                order=", ".join(order), layout=", ".join(canonical), rows=rows)))
     return out
 
 
@@ -78,7 +80,7 @@ def _check_step(fn: Callable, canonical: str, coupled: bool) -> tuple[bool, str]
         args = _inputs(len(canonical), N, D, H, seed=k)
         out = fn(*(args[n].clone() for n in ("x", "h", "c", "w_ih", "w_hh", "b_ih", "b_hh")))
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            return False, f"return a tuple (h_next, c_next) of two tensors, got {type(out).__name__}."
+            return False, _("return a tuple (h_next, c_next) of two tensors, got {type}.").format(type=type(out).__name__)
         ref = _gated_step(**args, order=canonical, coupled=coupled)
         problems = [compare(name, got, exp, axes="(batch, hidden)")
                     for name, got, exp in zip(("h_next", "c_next"), out, ref)]
@@ -89,8 +91,9 @@ def _check_step(fn: Callable, canonical: str, coupled: bool) -> tuple[bool, str]
                 wrong = _gated_step(**args, **{"order": canonical, "coupled": coupled, **options})
                 if all(np.allclose(to_numpy(o), to_numpy(w), atol=1e-6, rtol=1e-5) for o, w in zip(out, wrong)):
                     return False, hint
-        return False, next(p for p in problems if p) + f" (batch={N}, input={D}, hidden={H})"
-    return True, f"your step matches the reference for {len(_SHAPES)} random inputs, batch sizes included."
+        return False, next(p for p in problems if p) + _(" (batch={batch}, input={input}, hidden={hidden})").format(
+            batch=N, input=D, hidden=H)
+    return True, _("your step matches the reference for {n} random inputs, batch sizes included.").format(n=len(_SHAPES))
 
 
 @exercise_check
@@ -108,16 +111,17 @@ def check_coupled_lstm_step(fn: Callable) -> tuple[bool, str]:
 _COUNT_CONFIGS = [(10, 20, 1, False), (3, 8, 2, False), (5, 7, 3, True), (1, 1, 1, True), (6, 4, 2, True)]
 
 _COUNT_HINTS = {
-    "gru": "that is the GRU's count (3 gate blocks); an LSTM has 4 blocks: i, f, g, o.",
-    "rnn": "each of the 4 gate blocks (i, f, g, o) has its own weights and biases: multiply by 4.",
-    "one_bias": "PyTorch has two bias vectors per layer and direction, b_ih and b_hh, each 4H long.",
-    "no_bias": "you forgot the biases: two vectors b_ih and b_hh of length 4H per layer and direction.",
-    "one_direction": "a bidirectional LSTM has a complete second set of parameters for the backward "
-                     "direction: multiply each layer by 2.",
-    "upper_reads_input": "layers above the first read the previous layer's output (size H, or 2H when "
-                         "bidirectional), not the input features.",
-    "upper_reads_h": "with bidirectional=True, layers above the first read both directions "
-                     "concatenated: their input size is 2H.",
+    "gru": N_("that is the GRU's count (3 gate blocks); an LSTM has 4 blocks: i, f, g, o."),
+    "rnn": N_("each of the 4 gate blocks (i, f, g, o) has its own weights and biases: multiply by 4."),
+    "one_bias": N_("PyTorch has two bias vectors per layer and direction, b_ih and b_hh, each 4H long."),
+    "no_bias": N_("you forgot the biases: two vectors b_ih and b_hh of length 4H per layer and direction."),
+    "one_direction": N_("a bidirectional LSTM has a complete second set of parameters for the backward "
+                        "direction: multiply each layer by 2."),
+    "upper_reads_input": N_("layers above the first read the previous layer's output (size H, or 2H when "
+                            "bidirectional), not the input features."),
+    "upper_reads_h": N_("with bidirectional=True, layers above the first read both directions "
+                        "concatenated: their input size is 2H."),
+
 }
 
 

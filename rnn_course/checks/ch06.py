@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..decoding import greedy_decode
+from ..i18n import N_, _
 from ..seq2seq import Seq2Seq
 from ..sigs import expand_sig, random_sigs
 from ..timestamps import ERAS, era_of
@@ -37,11 +38,11 @@ _DAYS += [date(1927, 1, 1) + timedelta(days=random.Random(6).randrange(40000)) f
 def _wareki(day: date, *, gannen: bool = True, by_year: bool = False, offset: int = 1, pad: bool = False) -> str:
     """The reference (default options) and its usual mistakes."""
     if by_year:  # the era of 1 January: a whole year in one era
-        name, _, _ = era_of(date(day.year, 12, 31))
+        name, _start, _end = era_of(date(day.year, 12, 31))
         first = next(f for n, _, f in ERAS if n == name)
         year = day.year - first.year + offset
     else:
-        name, _, year = era_of(day)
+        name, _start, year = era_of(day)
         year += offset - 1
     written = "元" if (year == 1 and gannen) else str(year)
     month, dom = (f"{day.month:02d}", f"{day.day:02d}") if pad else (day.month, day.day)
@@ -49,12 +50,12 @@ def _wareki(day: date, *, gannen: bool = True, by_year: bool = False, offset: in
 
 
 _WAREKI_MISTAKES = [
-    (dict(gannen=False), "the first year of an era is written 元年 (gannen), not 1年: 令和元年5月1日."),
-    (dict(offset=0), "off by one: the first year of an era is year 1 (元年), so the era year is "
-                     "year - first_year + 1 (2019 -> 令和元年, 2024 -> 令和6年)."),
-    (dict(by_year=True), "an era changes on a day, not on 1 January: 2019-04-30 is 平成31年, 2019-05-01 is "
-                         "令和元年; 1989-01-07 is 昭和64年, 1989-01-08 is 平成元年. Compare the whole date."),
-    (dict(pad=True), "write month and day without leading zeros, as in 令和6年3月5日."),
+    (dict(gannen=False), N_("the first year of an era is written 元年 (gannen), not 1年: 令和元年5月1日.")),
+    (dict(offset=0), N_("off by one: the first year of an era is year 1 (元年), so the era year is "
+                        "year - first_year + 1 (2019 -> 令和元年, 2024 -> 令和6年).")),
+    (dict(by_year=True), N_("an era changes on a day, not on 1 January: 2019-04-30 is 平成31年, 2019-05-01 is "
+                            "令和元年; 1989-01-07 is 昭和64年, 1989-01-08 is 平成元年. Compare the whole date.")),
+    (dict(pad=True), N_("write month and day without leading zeros, as in 令和6年3月5日.")),
 ]
 
 
@@ -66,12 +67,13 @@ def check_to_wareki(fn: Callable[[date], str]) -> tuple[bool, str]:
         if got == want:
             continue
         if not isinstance(got, str):
-            return False, f"return a string such as '令和6年3月5日', got {type(got).__name__}."
+            return False, _("return a string such as '令和6年3月5日', got {type}.").format(type=type(got).__name__)
         for options, hint in _WAREKI_MISTAKES:
             if got == _wareki(day, **options):
-                return False, f"{hint} (for {day}: expected {want}, got {got})"
-        return False, f"for {day}: expected {want}, got {got!r}."
-    return True, f"right on all {len(_DAYS)} days, the last days of Shōwa and Heisei included."
+                return False, _("{hint} (for {day}: expected {expected}, got {got})").format(
+                    hint=_(hint), day=day, expected=want, got=got)
+        return False, _("for {day}: expected {expected}, got {got!r}.").format(day=day, expected=want, got=got)
+    return True, _("right on all {n} days, the last days of Shōwa and Heisei included.").format(n=len(_DAYS))
 
 
 # ---------------------------------------------------------------------------- masked attention
@@ -95,15 +97,15 @@ def _attention(query, keys, mask, *, use_mask=True, invert=False, dim=-1, after=
 
 
 _ATTENTION_MISTAKES = [
-    (dict(use_mask=False), "the padded positions get weight: fill their scores with -inf (masked_fill(~mask, "
-                           "float('-inf'))) before the softmax."),
-    (dict(invert=True), "the mask is inverted: it is True on real positions, so fill the scores where it is False."),
-    (dict(dim=1), "the softmax runs over the wrong axis: weights must sum to 1 over the source positions "
-                  "(the last axis of the (batch, T, S) scores)."),
-    (dict(after=True), "you zeroed the padded weights after the softmax, so the rest no longer sums to 1: mask "
-                       "the scores before the softmax (or renormalise)."),
-    (dict(scale=True), "you divided by sqrt(d): that is the scaled dot product of transformers; Luong et al.'s "
-                       "dot score is q^T k, unscaled."),
+    (dict(use_mask=False), N_("the padded positions get weight: fill their scores with -inf (masked_fill(~mask, "
+                              "float('-inf'))) before the softmax.")),
+    (dict(invert=True), N_("the mask is inverted: it is True on real positions, so fill the scores where it is False.")),
+    (dict(dim=1), N_("the softmax runs over the wrong axis: weights must sum to 1 over the source positions "
+                     "(the last axis of the (batch, T, S) scores).")),
+    (dict(after=True), N_("you zeroed the padded weights after the softmax, so the rest no longer sums to 1: mask "
+                          "the scores before the softmax (or renormalise).")),
+    (dict(scale=True), N_("you divided by sqrt(d): that is the scaled dot product of transformers; Luong et al.'s "
+                          "dot score is q^T k, unscaled.")),
 ]
 
 
@@ -130,28 +132,30 @@ def check_masked_attention(fn: Callable) -> tuple[bool, str]:
             out = fn(query.clone(), keys.clone(), mask.clone())
         except RuntimeError as e:
             if _mask_without_time_axis(e, query, mask):
-                return False, (f"your code raised RuntimeError ({str(e).splitlines()[0]}): the mask is (batch, S) = "
-                               f"{tuple(mask.shape)} but the scores are (batch, T, S) = "
-                               f"{(query.shape[0], query.shape[1], mask.shape[1])}. Give the mask a time axis, "
-                               "mask[:, None, :] of shape (batch, 1, S), so it applies to every output step.")
+                return False, _("your code raised RuntimeError ({error}): the mask is (batch, S) = {mask} but the "
+                                "scores are (batch, T, S) = {scores}. Give the mask a time axis, mask[:, None, :] "
+                                "of shape (batch, 1, S), so it applies to every output step.").format(
+                    error=str(e).splitlines()[0], mask=tuple(mask.shape),
+                    scores=(query.shape[0], query.shape[1], mask.shape[1]))
             raise
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            return False, f"return a pair (context, weights), got {type(out).__name__}."
+            return False, _("return a pair (context, weights), got {type}.").format(type=type(out).__name__)
         context, weights = out
         ref_context, ref_weights = _attention(query, keys, mask)
         if matches(context, ref_weights) and matches(weights, ref_context):
-            return False, "you returned (weights, context); return (context, weights)."
+            return False, _("you returned (weights, context); return (context, weights).")
         for name, got, ref in (("weights", weights, ref_weights), ("context", context, ref_context)):
             if _same(got, ref):
                 continue
             for options, hint in _ATTENTION_MISTAKES:  # a mistake may give NaN (softmax over all -inf)
                 if _same(got, _attention(query, keys, mask, **options)[name == "weights"]):
-                    return False, hint
+                    return False, _(hint)
             axes = "(batch, T, S)" if name == "weights" else "(batch, T, D)"
-            return False, compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or f"{name} differs."
+            return False, compare(name, got, ref, atol=1e-8, rtol=1e-6, axes=axes) or _("{name} differs.").format(
+                name=name)
     if not bool((weights[~mask[:, None, :].expand_as(weights)] == 0).all()):
-        return False, "padded positions must get a weight of exactly 0."
-    return True, "weights sum to 1 over the real positions and are exactly 0 on the padding."
+        return False, _("padded positions must get a weight of exactly 0.")
+    return True, _("weights sum to 1 over the real positions and are exactly 0 on the padding.")
 
 
 # ---------------------------------------------------------------------------- greedy decoding
@@ -180,9 +184,9 @@ def _greedy_variant(model, src, lengths, max_len, *, feed_back=True, keep_state=
     token = torch.full((src.shape[0],), SOS_ID, dtype=torch.int64)
     done = torch.zeros(src.shape[0], dtype=torch.bool)
     out = []
-    for _ in range(max_len):
-        log_probs, new_state, _ = model.step(token if feed_back else torch.full_like(token, SOS_ID),
-                                             state, memory)
+    for _step in range(max_len):
+        log_probs, new_state, _weights = model.step(token if feed_back else torch.full_like(token, SOS_ID),
+                                                    state, memory)
         state = new_state if keep_state else start
         token = log_probs.argmax(-1)
         out.append(token.masked_fill(done, PAD_ID) if pad_after else token)
@@ -204,28 +208,30 @@ def check_greedy_decode(fn: Callable) -> tuple[bool, str]:
     src, lengths = _toy_batch()
     got = fn(model, src.clone(), lengths.clone(), max_len)
     if not isinstance(got, torch.Tensor) or got.ndim != 2 or got.shape[0] != src.shape[0]:
-        return False, f"return a (batch, L) tensor of token ids with batch = {src.shape[0]}, got " \
-                      f"{getattr(got, 'shape', type(got).__name__)}."
+        return False, _("return a (batch, L) tensor of token ids with batch = {batch}, got "
+                        "{got}.").format(batch=src.shape[0], got=getattr(got, 'shape', type(got).__name__))
     if got.shape[1] > max_len:
-        return False, f"stop after max_len = {max_len} tokens; you returned {got.shape[1]}."
+        return False, _("stop after max_len = {max_len} tokens; you returned {got}.").format(
+            max_len=max_len, got=got.shape[1])
     ref = _to_width(greedy_decode(model, src, lengths, max_len=max_len).tokens, max_len)
     got = _to_width(got.long(), max_len)
     if torch.equal(got, ref):
-        return True, "same tokens as greedy search: one token fed back per step, stopped and padded after EOS."
+        return True, _("same tokens as greedy search: one token fed back per step, stopped and padded after EOS.")
     if not (got == EOS_ID).any() and (ref == EOS_ID).any():
-        return False, "some outputs have no EOS: keep the EOS token in the output, it says where the sequence ends."
-    variants = [(dict(pad_after=False), "after a sequence has emitted EOS, its later positions must be PAD "
-                                        "(the sequence has ended; it should not go on generating)."),
-                (dict(feed_back=False), "feed the token you just chose back in as the next input; you fed SOS "
-                                        "at every step."),
-                (dict(keep_state=False), "carry the decoder state from step to step; you restarted from the "
-                                         "initial state at every step.")]
+        return False, _("some outputs have no EOS: keep the EOS token in the output, it says where the sequence ends.")
+    variants = [(dict(pad_after=False), _("after a sequence has emitted EOS, its later positions must be PAD "
+                                          "(the sequence has ended; it should not go on generating).")),
+                (dict(feed_back=False), _("feed the token you just chose back in as the next input; you fed SOS "
+                                          "at every step.")),
+                (dict(keep_state=False), _("carry the decoder state from step to step; you restarted from the "
+                                           "initial state at every step."))]
     for options, hint in variants:
         if torch.equal(got, _to_width(_greedy_variant(model, src, lengths, max_len, **options), max_len)):
             return False, hint
     row = int((got != ref).any(dim=1).nonzero()[0])
-    return False, f"row {row}: expected {ref[row].tolist()}, got {got[row].tolist()}. Take the argmax of the " \
-                  "log-probabilities at every step."
+    return False, _("row {row}: expected {expected}, got {got}. Take the argmax of the "
+                    "log-probabilities at every step.").format(row=row, expected=ref[row].tolist(),
+                                                               got=got[row].tolist())
 
 
 # ---------------------------------------------------------------------------- the medication sigs
@@ -234,25 +240,29 @@ def check_sig_model(expand: Callable[[list[str]], list[str]], train_sigs: Sequen
     """Grade ``expand(list_of_sigs) -> list_of_expansions`` on 300 sigs that are not in ``train_sigs``."""
     if train_sigs is None or expand is None:
         what = "train_sigs" if train_sigs is None else "expand"
-        return False, (f"{what} is None: build the 4,000 training sigs (`random_sigs(4000, seed=...)`) and "
-                       "define expand(sigs) before calling the check.")
+        return False, _("{name} is None: build the 4,000 training sigs (`random_sigs(4000, seed=...)`) and "
+                        "define expand(sigs) before calling the check.").format(name=what)
     seen = set(train_sigs)
     test = [s for s in dict.fromkeys(random_sigs(3000, seed=2024)) if s not in seen][:300]
     if len(test) < 100:
-        return False, "almost every possible sig is in train_sigs: hold some out, or nothing measures generalisation."
+        return False, _("almost every possible sig is in train_sigs: hold some out, or nothing measures generalisation.")
     got = expand(list(test))
     if not isinstance(got, (list, tuple)) or len(got) != len(test):
-        return False, f"expand must return one string per sig ({len(test)}), got {type(got).__name__}" + \
-                      (f" of length {len(got)}" if isinstance(got, (list, tuple)) else "")
+        return False, _("expand must return one string per sig ({n}), got {type}").format(
+            n=len(test), type=type(got).__name__) + \
+            (_(" of length {n}").format(n=len(got)) if isinstance(got, (list, tuple)) else "")
     want = [expand_sig(s) for s in test]
     wrong = [(s, g, w) for s, g, w in zip(test, got, want) if g != w]
     accuracy = 1 - len(wrong) / len(test)
     if accuracy >= 0.95:
-        return True, f"exact match {accuracy:.1%} on {len(test)} sigs the model never saw."
+        return True, _("exact match {accuracy:.1%} on {n} sigs the model never saw.").format(
+            accuracy=accuracy, n=len(test))
     numbers = sum(1 for _, g, w in wrong if [t for t in str(g).split() if not t.isdigit()]
                   == [t for t in w.split() if not t.isdigit()])
     sig, g, w = wrong[0]
-    hint = (f"exact match {accuracy:.1%} on {len(test)} unseen sigs (at least 95% needed). "
-            f"{numbers} of the {len(wrong)} errors have every word right and a number wrong. "
-            f"First error: {sig!r} -> {g!r}, expected {w!r}. Train longer or check the split.")
+    hint = _("exact match {accuracy:.1%} on {n} unseen sigs (at least 95% needed). "
+             "{numbers} of the {wrong} errors have every word right and a number wrong. "
+             "First error: {sig!r} -> {got!r}, expected {expected!r}. Train longer or check the split.").format(
+        accuracy=accuracy, n=len(test), numbers=numbers, wrong=len(wrong), sig=sig, got=g, expected=w)
+
     return False, hint

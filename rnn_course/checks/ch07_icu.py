@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
+from ..i18n import _
 from ..icu import time_since_last
 from . import compare, diagnose, exercise_check
 
@@ -41,19 +42,19 @@ def _delta_mistakes(mask: np.ndarray) -> list[tuple[np.ndarray, str]]:
     ever_before[:, 1:] = np.maximum.accumulate(mask, axis=1)[:, :-1] > 0
     return [
         (t - last_at_or_before + 0 * mask,
-         "you count from the current step: delta is the time since the *previous* measurement, "
-         "so a variable measured at step t still has delta_t = 1 (if also measured at t-1), not 0."),
+         _("you count from the current step: delta is the time since the *previous* measurement, "
+           "so a variable measured at step t still has delta_t = 1 (if also measured at t-1), not 0.")),
         (np.broadcast_to(np.minimum(t, 1), mask.shape),
-         "your delta is 1 after every step: after an unmeasured hour it must grow, delta_t = 1 + delta_(t-1)."),
+         _("your delta is 1 after every step: after an unmeasured hour it must grow, delta_t = 1 + delta_(t-1).")),
         (np.where(ever_before, reference, 0.0),
-         "before a variable's first measurement delta must count the hours since the first step "
-         "(0, 1, 2, ...), not stay at 0: the model should know how long it has gone unmeasured."),
+         _("before a variable's first measurement delta must count the hours since the first step "
+           "(0, 1, 2, ...), not stay at 0: the model should know how long it has gone unmeasured.")),
         (reference + (t > 0),
-         "your values are one too large after the first step: after a measured hour delta is 1, not 2."),
+         _("your values are one too large after the first step: after a measured hour delta is 1, not 2.")),
         (np.broadcast_to(t, mask.shape),
-         "your delta ignores the mask: it is the time since admission, not since the last measurement."),
+         _("your delta ignores the mask: it is the time since admission, not since the last measurement.")),
         (time_since_last(mask.transpose(0, 2, 1)).transpose(0, 2, 1),  # the test masks have T != D
-         "you scanned along the wrong axis: time is axis 1 of (N, T, D), variables are axis 2."),
+         _("you scanned along the wrong axis: time is axis 1 of (N, T, D), variables are axis 2.")),
     ]
 
 
@@ -65,8 +66,8 @@ def check_time_since_last(fn: Callable) -> tuple[bool, str]:
         ref = time_since_last(mask)
         hint = diagnose("delta", got, ref, _delta_mistakes(mask), axes="(stays, hours, variables)")
         if hint:
-            return False, hint + f" (mask of shape {mask.shape})"
-    return True, "delta matches Che et al.'s definition: a gap, a variable never measured, one always measured."
+            return False, hint + _(" (mask of shape {shape})").format(shape=mask.shape)
+    return True, _("delta matches Che et al.'s definition: a gap, a variable never measured, one always measured.")
 
 
 # ----------------------------------------------------------------------------- input decay
@@ -97,21 +98,21 @@ def _decay_mistakes(a: dict[str, torch.Tensor]) -> list[tuple[torch.Tensor, str]
     decayed = gamma * x_last + (1 - gamma) * x_mean
     return [
         (m * x + (1 - m) * (no_max * x_last + (1 - no_max) * x_mean),
-         "you left out the max(0, .): with a negative rate gamma exceeds 1 and the imputation "
-         "overshoots instead of decaying. Use gamma = exp(-max(0, w * delta + b)) (torch.relu)."),
+         _("you left out the max(0, .): with a negative rate gamma exceeds 1 and the imputation "
+           "overshoots instead of decaying. Use gamma = exp(-max(0, w * delta + b)) (torch.relu).")),
         (m * x + (1 - m) * gamma * x_last,
-         "your imputation decays towards 0; it must decay towards the variable's mean x_mean: "
-         "gamma * x_last + (1 - gamma) * x_mean."),
+         _("your imputation decays towards 0; it must decay towards the variable's mean x_mean: "
+           "gamma * x_last + (1 - gamma) * x_mean.")),
         (m * x + (1 - m) * ((1 - gamma) * x_last + gamma * x_mean),
-         "gamma and 1 - gamma are swapped: just after a measurement (delta small, gamma near 1) "
-         "the imputation should stay near x_last."),
+         _("gamma and 1 - gamma are swapped: just after a measurement (delta small, gamma near 1) "
+           "the imputation should stay near x_last.")),
         (decayed,
-         "you replaced the measured values too: where m = 1 keep x itself, x_hat = m * x + (1 - m) * (...)."),
+         _("you replaced the measured values too: where m = 1 keep x itself, x_hat = m * x + (1 - m) * (...).")),
         (m * x + (1 - m) * x_last,
-         "there is no decay in your answer: x_last is carried forward unchanged (that is forward filling)."),
+         _("there is no decay in your answer: x_last is carried forward unchanged (that is forward filling).")),
         (m * x + (1 - m) * (torch.exp(-torch.relu(w * delta) - b) * x_last
                             + (1 - torch.exp(-torch.relu(w * delta) - b)) * x_mean),
-         "the bias goes inside the max: gamma = exp(-max(0, w * delta + b))."),
+         _("the bias goes inside the max: gamma = exp(-max(0, w * delta + b)).")),
     ]
 
 
@@ -124,8 +125,8 @@ def check_input_decay(fn: Callable) -> tuple[bool, str]:
         ref = reference_input_decay(**a)
         hint = diagnose("x_hat", got, ref, _decay_mistakes(a), axes="(stays, hours, variables)")
         if hint:
-            return False, hint + f" (batch={N}, time={T}, variables={D})"
-    return True, "x_hat keeps measured values and decays the others from x_last towards the mean."
+            return False, hint + _(" (batch={batch}, time={time}, variables={variables})").format(batch=N, time=T, variables=D)
+    return True, _("x_hat keeps measured values and decays the others from x_last towards the mean.")
 
 
 # ----------------------------------------------------------------------------- subgroups
@@ -164,26 +165,30 @@ def check_subgroup_auroc(fn: Callable) -> tuple[bool, str]:
     got = fn(y.copy(), score.copy(), groups.copy())
     ref = reference_subgroup_auroc(y, score, groups)
     if not isinstance(got, dict):
-        return False, f"return a dict {{group: AUROC}}, e.g. {{1: 0.83, 2: 0.79}}; got {type(got).__name__}."
+        return False, _("return a dict {{group: AUROC}}, e.g. {{1: 0.83, 2: 0.79}}; got {type}.").format(
+            type=type(got).__name__)
     keys = {str(k): v for k, v in got.items()}
     if "5" in keys:
-        return False, ("group 5 has no deaths, so its AUROC is undefined; leave such groups out "
-                       "(check that both classes are present before calling roc_auc_score).")
+        return False, _("group 5 has no deaths, so its AUROC is undefined; leave such groups out "
+                        "(check that both classes are present before calling roc_auc_score).")
     missing = [k for k in ref if str(k) not in keys]
     if missing:
-        return False, f"groups {missing} are missing from your dict (expected keys {sorted(ref)})."
+        return False, _("groups {missing} are missing from your dict (expected keys {expected}).").format(
+            missing=missing, expected=sorted(ref))
     values = {k: _as_float(keys[str(k)]) for k in ref}
     if any(v is None for v in values.values()):
-        return False, "each value should be a number (the group's AUROC)."
+        return False, _("each value should be a number (the group's AUROC).")
     overall = roc_auc_score(y, score)
     if all(abs(v - overall) < 1e-9 for v in values.values()):
-        return False, ("every group got the same AUROC, that of all stays together: select each group's "
-                       "stays first, y_true[groups == g] and y_score[groups == g].")
+        return False, _("every group got the same AUROC, that of all stays together: select each group's "
+                        "stays first, y_true[groups == g] and y_score[groups == g].")
     if all(abs(v - (1 - ref[k])) < 1e-9 for k, v in values.items()):
-        return False, ("your AUROCs are 1 - the right ones: roc_auc_score takes (y_true, y_score) in that "
-                       "order, and a higher score must mean a higher risk of death.")
+        return False, _("your AUROCs are 1 - the right ones: roc_auc_score takes (y_true, y_score) in that "
+                        "order, and a higher score must mean a higher risk of death.")
     for k in ref:
-        problem = compare(f"AUROC of group {k}", values[k], ref[k], atol=1e-9, rtol=1e-7)
+        problem = compare(_("AUROC of group {group}").format(group=k), values[k], ref[k], atol=1e-9, rtol=1e-7)
         if problem:
             return False, problem
-    return True, f"the AUROC of each of the {len(ref)} groups matches, and the group without deaths is left out."
+    return True, _("the AUROC of each of the {n} groups matches, and the group without deaths is left out.").format(
+        n=len(ref))
+

@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 from torch.overrides import TorchFunctionMode
 
+from ..i18n import N_, _
 from ..mingru import g as positive_g
 from ..scan import linear_recurrence_loop
 from . import diagnose, exercise_check, matches
@@ -60,15 +61,15 @@ def _hillis_steele_variant(a: torch.Tensor, b: torch.Tensor, *, a_first: bool = 
 
 
 _SCAN_MISTAKES = [
-    (dict(a_first=True), "you updated A before using it for B: in each round, B_t <- A_t * B_(t-d) + B_t "
-                         "must use A_t from before the round (compute both from the old tensors)."),
-    (dict(update_a=False), "you never updated A: after each round, A_t must become A_t * A_(t-d), the product "
-                           "of all a's the combined block covers, or later rounds combine the wrong maps."),
-    (dict(future=True), "you combined each step with a LATER one (t + d): a scan looks back, so position t "
-                        "combines with position t - d (pad the first d positions with the identity a=1, b=0)."),
-    (dict(swapped=True), "you composed the two maps in the wrong order: the earlier block (t - d) acts first, "
-                         "so B_t <- A_t * B_(t-d) + B_t, not A_(t-d) * B_t + B_(t-d)."),
-    (dict(return_a=True), "you returned the products A; the states h_t are the B's (with h_0 = 0, h_t = B_t)."),
+    (dict(a_first=True), N_("you updated A before using it for B: in each round, B_t <- A_t * B_(t-d) + B_t "
+                            "must use A_t from before the round (compute both from the old tensors).")),
+    (dict(update_a=False), N_("you never updated A: after each round, A_t must become A_t * A_(t-d), the product "
+                              "of all a's the combined block covers, or later rounds combine the wrong maps.")),
+    (dict(future=True), N_("you combined each step with a LATER one (t + d): a scan looks back, so position t "
+                           "combines with position t - d (pad the first d positions with the identity a=1, b=0).")),
+    (dict(swapped=True), N_("you composed the two maps in the wrong order: the earlier block (t - d) acts first, "
+                            "so B_t <- A_t * B_(t-d) + B_t, not A_(t-d) * B_t + B_(t-d).")),
+    (dict(return_a=True), N_("you returned the products A; the states h_t are the B's (with h_0 = 0, h_t = B_t).")),
 ]
 
 
@@ -101,18 +102,19 @@ def check_hillis_steele_scan(fn: Callable) -> tuple[bool, str]:
         if matches(got, ref, atol=1e-10, rtol=1e-9):
             continue
         if matches(got, torch.cat([torch.zeros_like(ref[:, :1]), ref[:, :-1]], dim=1), atol=1e-10, rtol=1e-9):
-            return False, ("your output is shifted by one step: position t holds h_(t-1). The scan is inclusive: "
-                           "h_t includes step t itself (h_1 = b_1).")
-        mistakes = [(_hillis_steele_variant(a, b, **opts), hint) for opts, hint in _SCAN_MISTAKES]
+            return False, _("your output is shifted by one step: position t holds h_(t-1). The scan is inclusive: "
+                            "h_t includes step t itself (h_1 = b_1).")
+        mistakes = [(_hillis_steele_variant(a, b, **opts), _(hint)) for opts, hint in _SCAN_MISTAKES]
         hint = diagnose("h", got, ref, mistakes, axes="(batch, time, features)")
-        return False, f"{hint} (batch, time, features = {shape})"
+        return False, _("{hint} (batch, time, features = {shape})").format(hint=hint, shape=shape)
     short, long = _count_calls(fn, 64), _count_calls(fn, 256)
     if long - short > short:  # 4x the steps: a loop makes ~4x the calls, log2 T rounds only a few more
-        return False, (f"the values are right, but your function makes {short} calls into PyTorch for T = 64 and "
-                       f"{long} for T = 256: it loops over time. Combine whole shifted tensors instead, "
-                       "in ceil(log2 T) rounds (d = 1, 2, 4, ...).")
-    return True, (f"your scan equals the sequential loop on {len(_SCAN_SHAPES)} shapes (T = 1 to 37) and makes "
-                  f"{short} calls into PyTorch for T = 64, {long} for T = 256: log-depth.")
+        return False, _("the values are right, but your function makes {short} calls into PyTorch for T = 64 and "
+                        "{long} for T = 256: it loops over time. Combine whole shifted tensors instead, "
+                        "in ceil(log2 T) rounds (d = 1, 2, 4, ...).").format(short=short, long=long)
+    return True, _("your scan equals the sequential loop on {n} shapes (T = 1 to 37) and makes "
+                   "{short} calls into PyTorch for T = 64, {long} for T = 256: log-depth.").format(
+        n=len(_SCAN_SHAPES), short=short, long=long)
 
 
 # ---- one minGRU step ---------------------------------------------------------------------------
@@ -136,17 +138,17 @@ def _min_gru_variant(x, h, weight, bias, *, keep_with_z: bool = False, cand: str
 
 
 _STEP_MISTAKES = [
-    (dict(keep_with_z=True), "you kept the old state with z (h_next = z*h + (1-z)*h~), as nn.GRU does; in minGRU "
-                             "z weights the NEW candidate: h_next = (1 - z)*h + z*h~."),
-    (dict(cand="none"), "the candidate goes through g (x + 1/2 for x >= 0, sigmoid(x) below 0), which keeps the "
-                        "state positive; you used the linear output as it is."),
-    (dict(cand="tanh"), "the candidate goes through g (x + 1/2 for x >= 0, sigmoid(x) below 0), not tanh: "
-                        "minGRU keeps its state positive so that the scan can run in log space."),
-    (dict(cand="sigmoid"), "the candidate goes through g (x + 1/2 for x >= 0, sigmoid(x) below 0), not a plain "
-                           "sigmoid."),
-    (dict(blocks="cz"), "the blocks are swapped: rows 0:H of weight and bias give the gate z, rows H:2H the "
-                        "candidate."),
-    (dict(use_bias=False), "you left out the bias: pre-activations are x @ weight.T + bias."),
+    (dict(keep_with_z=True), N_("you kept the old state with z (h_next = z*h + (1-z)*h~), as nn.GRU does; in minGRU "
+                                "z weights the NEW candidate: h_next = (1 - z)*h + z*h~.")),
+    (dict(cand="none"), N_("the candidate goes through g (x + 1/2 for x >= 0, sigmoid(x) below 0), which keeps the "
+                           "state positive; you used the linear output as it is.")),
+    (dict(cand="tanh"), N_("the candidate goes through g (x + 1/2 for x >= 0, sigmoid(x) below 0), not tanh: "
+                           "minGRU keeps its state positive so that the scan can run in log space.")),
+    (dict(cand="sigmoid"), N_("the candidate goes through g (x + 1/2 for x >= 0, sigmoid(x) below 0), not a plain "
+                              "sigmoid.")),
+    (dict(blocks="cz"), N_("the blocks are swapped: rows 0:H of weight and bias give the gate z, rows H:2H the "
+                           "candidate.")),
+    (dict(use_bias=False), N_("you left out the bias: pre-activations are x @ weight.T + bias.")),
 ]
 
 
@@ -159,10 +161,12 @@ def check_min_gru_step(fn: Callable) -> tuple[bool, str]:
         ref = _min_gru_variant(**args)
         if matches(got, ref):
             continue
-        mistakes = [(_min_gru_variant(**args, **opts), hint) for opts, hint in _STEP_MISTAKES]
+        mistakes = [(_min_gru_variant(**args, **opts), _(hint)) for opts, hint in _STEP_MISTAKES]
         hint = diagnose("h_next", got, ref, mistakes, axes="(batch, hidden)")
-        return False, f"{hint} (batch={N}, input={D}, hidden={H})"
-    return True, f"your step matches minGRU on {len(_STEP_SHAPES)} random inputs (batch, input and hidden sizes differ)."
+        return False, _("{hint} (batch={batch}, input={input}, hidden={hidden})").format(hint=hint, batch=N, input=D,
+                                                                                         hidden=H)
+    return True, _("your step matches minGRU on {n} random inputs (batch, input and hidden sizes differ).").format(
+        n=len(_STEP_SHAPES))
 
 
 # ---- the key-value cache -----------------------------------------------------------------------
@@ -176,14 +180,14 @@ def reference_kv_cache_bytes(n_samples: int, n_layers: int, d_model: int, bytes_
 
 
 _CACHE_MISTAKES = [
-    (lambda n, L, d, b: n * L * d * b, "you counted the keys only: every layer caches a key AND a value vector "
-                                       "(d_model numbers each) per sample, a factor of 2."),
-    (lambda n, L, d, b: 2 * n * d * b, "every layer has its own cache (its keys and values are computed from its "
-                                       "own input): multiply by n_layers."),
-    (lambda n, L, d, b: 2 * n * L * d, "that is the number of values; multiply by bytes_per_value for bytes."),
-    (lambda n, L, d, b: 2 * n * n * L * d * b, "the cache grows linearly with the samples (one key and one value "
-                                               "per sample and layer); the attention SCORES grow quadratically, "
-                                               "but they are not kept."),
+    (lambda n, L, d, b: n * L * d * b, N_("you counted the keys only: every layer caches a key AND a value vector "
+                                          "(d_model numbers each) per sample, a factor of 2.")),
+    (lambda n, L, d, b: 2 * n * d * b, N_("every layer has its own cache (its keys and values are computed from its "
+                                          "own input): multiply by n_layers.")),
+    (lambda n, L, d, b: 2 * n * L * d, N_("that is the number of values; multiply by bytes_per_value for bytes.")),
+    (lambda n, L, d, b: 2 * n * n * L * d * b, N_("the cache grows linearly with the samples (one key and one value "
+                                                  "per sample and layer); the attention SCORES grow quadratically, "
+                                                  "but they are not kept.")),
 ]
 
 
@@ -195,14 +199,16 @@ def check_kv_cache_bytes(fn: Callable) -> tuple[bool, str]:
         try:
             got = float(value)
         except (TypeError, ValueError):
-            return False, f"return a number of bytes (an int), got {type(value).__name__}."
+            return False, _("return a number of bytes (an int), got {type}.").format(type=type(value).__name__)
         want = reference_kv_cache_bytes(n, L, d, b)
         if got == want:
             continue
         for mistake, hint in _CACHE_MISTAKES:
             if got == mistake(n, L, d, b):
-                return False, hint
-        return False, (f"for n_samples={n}, n_layers={L}, d_model={d}, bytes_per_value={b}: expected {want} bytes, "
-                       f"got {value}.")
-    return True, f"your formula matches on {len(_CACHE_CONFIGS)} configurations, 24 hours at 360 Hz included."
+                return False, _(hint)
+        return False, _("for n_samples={n}, n_layers={L}, d_model={d}, bytes_per_value={b}: expected {expected} bytes, "
+                        "got {got}.").format(n=n, L=L, d=d, b=b, expected=want, got=value)
+    return True, _("your formula matches on {n} configurations, 24 hours at 360 Hz included.").format(
+        n=len(_CACHE_CONFIGS))
+
 

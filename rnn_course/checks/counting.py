@@ -17,6 +17,7 @@ from typing import Callable
 import torch
 
 from ..gated import count_parameters
+from ..i18n import _
 
 Config = tuple[int, int, int, bool]  # input_size, hidden_size, num_layers, bidirectional
 
@@ -43,9 +44,9 @@ def _as_count(value: object) -> int | str:
     except (TypeError, ValueError):
         number = None
     if number is None:
-        return f"return a whole number (an int), got {type(value).__name__}: {value!r}."
+        return _("return a whole number (an int), got {type}: {value!r}.").format(type=type(value).__name__, value=value)
     if number != round(number):
-        return f"a parameter count is a whole number, got {value}."
+        return _("a parameter count is a whole number, got {value}.").format(value=value)
     return int(round(number))
 
 
@@ -61,13 +62,16 @@ def check_count(fn: Callable, kind: str, configs: list[Config], hints: dict[str,
     counts = {c: slip_counts(kind, *c) for c in configs}
     wrong = [c for c in configs if answers[c] != counts[c]["right"]]
     if not wrong:
-        return True, (f"your formula matches nn.{kind.upper()} on {len(configs)} configurations "
-                      "(layers, directions, both biases).")
+        return True, _("your formula matches nn.{module} on {n} configurations "
+                       "(layers, directions, both biases).").format(module=kind.upper(), n=len(configs))
     for slip, hint in hints.items():
         if all(answers[c] == counts[c][slip] for c in configs):
-            return False, hint
+            return False, _(hint)
     D, H, L, bi = wrong[0]
     g = {"rnn": "", "gru": "3", "lstm": "4"}[kind]
-    return False, (f"{name}({D}, {H}, num_layers={L}, bidirectional={bi}) returned {answers[wrong[0]]}, expected "
-                   f"{counts[wrong[0]]['right']} ({len(wrong)} of {len(configs)} configurations wrong). Per layer "
-                   f"and direction: {g}H·(D_k + H) weights plus 2·{g}H biases, with D_k the input size of layer k.")
+    return False, _("{name}({D}, {H}, num_layers={L}, bidirectional={bi}) returned {got}, expected "
+                    "{expected} ({wrong} of {total} configurations wrong). Per layer "
+                    "and direction: {g}H·(D_k + H) weights plus 2·{g}H biases, with D_k the input size of layer k.").format(
+        name=name, D=D, H=H, L=L, bi=bi, got=answers[wrong[0]], expected=counts[wrong[0]]['right'], wrong=len(wrong),
+        total=len(configs), g=g)
+

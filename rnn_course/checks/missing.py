@@ -17,6 +17,8 @@ import ast
 import linecache
 from typing import Any
 
+from ..i18n import _
+
 FAIL_MARK = "❌"
 
 
@@ -49,11 +51,13 @@ def missing_answer_message(source: str, lineno: int, missing: str, namespace: di
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
         check = namespace.get(name) if isinstance(func, ast.Name) else None
         if _is_check(check):
-            return (f"{FAIL_MARK} {check.__name__}: `{missing}` is not defined: run the cell that defines it, "
-                    "or restore it (was it deleted or renamed?).")
+            return f"{FAIL_MARK} {check.__name__}: " + _(
+                "`{name}` is not defined: run the cell that defines it, or restore it (was it deleted or "
+                "renamed?).").format(name=missing)
         if name == missing and name.startswith("check_"):
-            return (f"{FAIL_MARK} {name}: `{name}` is not defined: run the cell near the top of the notebook "
-                    "that imports it from rnn_course.checks.")
+            return f"{FAIL_MARK} {name}: " + _(
+                "`{name}` is not defined: run the cell near the top of the notebook that imports it from "
+                "rnn_course.checks.").format(name=name)
     return None
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..i18n import _
+
 CHECK_OUTPUT_TAG = "nbval-check-output"
 
 
@@ -41,5 +43,5 @@ def clean_files(paths: list[Path]) -> int:
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         nbformat.write(clean_notebook(nb), path)
-        print(f"cleaned {path}")
+        print(_("cleaned {path}").format(path=path))
     return 0

@@ -28,6 +28,8 @@ from typing import Any
 
 import nbformat
 
+from ..i18n import _
+
 SOLUTION_TAG = "solution"
 HIDDEN_TAG = "remove-cell"
 WRITTEN_TAG = "written-answer"  # on an auto-graded exercise's cell: it also asks for words
@@ -94,7 +96,8 @@ class Problem:
     fatal: bool = False
 
     def __str__(self) -> str:
-        return self.message if self.cell is None else f"cell {self.cell}: {self.message}"
+        return self.message if self.cell is None else _("cell {cell}: {message}").format(cell=self.cell,
+                                                                                        message=self.message)
 
 
 @dataclass
@@ -173,16 +176,18 @@ def solution_regions(source: str) -> list[tuple[int, int, str]]:
     for i, line in enumerate(source.splitlines()):
         if m := _BEGIN.match(line):
             if begin is not None:
-                raise ValueError(f"'{BEGIN_MARK}' on line {begin + 1} is not closed before the next one "
-                                 f"on line {i + 1}")
+                raise ValueError(_("'{begin}' on line {line} is not closed before the next one "
+                                   "on line {next}").format(begin=BEGIN_MARK, line=begin + 1, next=i + 1))
             begin, indent = i, m.group(1)
         elif _END.match(line):
             if begin is None:
-                raise ValueError(f"'{END_MARK}' on line {i + 1} has no '{BEGIN_MARK}' before it")
+                raise ValueError(_("'{end}' on line {line} has no '{begin}' before it").format(
+                    end=END_MARK, line=i + 1, begin=BEGIN_MARK))
             regions.append((begin, i, indent))
             begin = None
     if begin is not None:
-        raise ValueError(f"'{BEGIN_MARK}' on line {begin + 1} has no '{END_MARK}' after it")
+        raise ValueError(_("'{begin}' on line {line} has no '{end}' after it").format(
+            begin=BEGIN_MARK, line=begin + 1, end=END_MARK))
     return regions
 
 
@@ -297,24 +302,27 @@ def parse(nb: nbformat.NotebookNode) -> ParsedNotebook:
                 if d.name in ("exercise", "exercise-start"):
                     label = d.options.get("label", "")
                     if not label:
-                        problems.append(Problem(i, "exercise without a :label:"))
+                        problems.append(Problem(i, _("exercise without a :label:")))
                     exercises.append(Exercise(label, d.argument, i,
                                               classes=d.options.get("class", "").split(),
                                               statement=statement(cell.source),
                                               tagged_written=WRITTEN_TAG in tags(cell)))
                     if block is not None:
-                        problems.append(Problem(i, f"an exercise inside the solution of {block_label!r}: "
-                                                   "put it after the solution-end cell", fatal=True))
+                        problems.append(Problem(i, _("an exercise inside the solution of {label!r}: "
+                                                     "put it after the solution-end cell").format(label=block_label),
+                                                fatal=True))
                 elif d.name == "solution-start":
                     if block is not None:
-                        problems.append(Problem(i, f"solution-start {d.argument!r} before the solution-end of "
-                                                   f"{block_label!r}", fatal=True))
+                        problems.append(Problem(i, _("solution-start {start!r} before the solution-end of "
+                                                     "{label!r}").format(start=d.argument, label=block_label),
+                                                fatal=True))
                     if not d.argument:
-                        problems.append(Problem(i, "solution-start without an exercise label"))
+                        problems.append(Problem(i, _("solution-start without an exercise label")))
                     if d.options.get("class") != "dropdown":
-                        problems.append(Problem(i, f"solution-start {d.argument!r} needs ':class: dropdown'"))
+                        problems.append(Problem(i, _("solution-start {start!r} needs ':class: dropdown'").format(
+                            start=d.argument)))
                     if any(x.name in ("exercise", "exercise-start") for x in directives(cell.source)):
-                        problems.append(Problem(i, "put the exercise and its solution-start in separate cells",
+                        problems.append(Problem(i, _("put the exercise and its solution-start in separate cells"),
                                                 fatal=True))
                     solved.append(d.argument)
                     block_label = d.argument
@@ -322,10 +330,10 @@ def parse(nb: nbformat.NotebookNode) -> ParsedNotebook:
                     block.solution_start = i
                 elif d.name == "solution-end":
                     if block is None:
-                        problems.append(Problem(i, "solution-end without a solution-start", fatal=True))
+                        problems.append(Problem(i, _("solution-end without a solution-start"), fatal=True))
                     elif block.solution_start == i:
-                        problems.append(Problem(i, "put solution-start and solution-end in separate cells "
-                                                   "with the solution code cells between them", fatal=True))
+                        problems.append(Problem(i, _("put solution-start and solution-end in separate cells "
+                                                     "with the solution code cells between them"), fatal=True))
                     else:
                         block.solution_end = i
                         solution_cells[i] = block_label
@@ -345,14 +353,15 @@ def parse(nb: nbformat.NotebookNode) -> ParsedNotebook:
         if block is not None:
             block.solution_code.append(i)
             if not tagged:
-                problems.append(Problem(i, f"code cell inside the solution of {block_label!r} must be tagged "
-                                           f"'{SOLUTION_TAG}'"))
+                problems.append(Problem(i, _("code cell inside the solution of {label!r} must be tagged "
+                                             "'{tag}'").format(label=block_label, tag=SOLUTION_TAG)))
             if i in check_cells and not tagged:
-                problems.append(Problem(i, f"a check call inside the solution block of {block_label!r} would be "
-                                           "removed from the student version; move the check cell after the "
-                                           "solution-end cell", fatal=True))
+                problems.append(Problem(i, _("a check call inside the solution block of {label!r} would be "
+                                             "removed from the student version; move the check cell after the "
+                                             "solution-end cell").format(label=block_label), fatal=True))
         elif tagged:
-            problems.append(Problem(i, f"tagged '{SOLUTION_TAG}' but outside solution-start/solution-end"))
+            problems.append(Problem(i, _("tagged '{tag}' but outside solution-start/solution-end").format(
+                tag=SOLUTION_TAG)))
             solution_cells[i] = exercises[-1].label if exercises else ""
         if block is not None or tagged:
             try:
@@ -365,14 +374,16 @@ def parse(nb: nbformat.NotebookNode) -> ParsedNotebook:
             owner.checks += [n for n in check_cells[i] if n not in owner.checks]
 
     if block is not None:
-        problems.append(Problem(None, f"solution-start {block_label!r} has no solution-end", fatal=True))
+        problems.append(Problem(None, _("solution-start {label!r} has no solution-end").format(label=block_label),
+                                fatal=True))
     labels = [e.label for e in exercises]
-    problems += [Problem(None, f"exercise {e.label!r} has no matching solution-start")
+    problems += [Problem(None, _("exercise {label!r} has no matching solution-start").format(label=e.label))
                  for e in exercises if e.label and e.label not in solved]
-    problems += [Problem(None, f"solution-start {label!r} matches no exercise label")
+    problems += [Problem(None, _("solution-start {label!r} matches no exercise label").format(label=label))
                  for label in solved if label and label not in labels]
     duplicates = sorted({x for x in labels if x and labels.count(x) > 1})
     if duplicates:
-        problems.append(Problem(None, f"duplicate exercise labels: {duplicates}"))
+        problems.append(Problem(None, _("duplicate exercise labels: {labels}").format(labels=duplicates)))
+
     first = exercises[0].cell if exercises else None
     return ParsedNotebook(exercises, check_cells, solution_cells, problems, first)

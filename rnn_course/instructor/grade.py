@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import logging
+import os
 import re
 import subprocess
 import shutil
@@ -30,6 +31,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
+from ..i18n import ENV, LANGUAGES, N_, _, notebook_language, translate
 from .exercises import ANSWER_TAG, parse, python_source, tags
 
 _CHECK_LINE = re.compile(r"^[ \t]*(✅|❌)[ \t]+([A-Za-z_]\w*):[ \t]*(.*)$")
@@ -70,9 +72,16 @@ class WrittenAnswer:
     text: str
 
 
+def _passed_prefixes() -> tuple[str, ...]:
+    """What a passing line puts before its message, in every language ("passed — ", "合格 — ")."""
+    return tuple(dict.fromkeys(translate("passed — {message}", lang).split("{message}")[0] for lang in LANGUAGES))
+
+
 def check_lines(nb: nbformat.NotebookNode) -> dict[str, CheckLine]:
-    """Check name -> the last line it printed in this executed notebook's outputs."""
+    """Check name -> the last line it printed in this executed notebook's outputs (in any
+    language: the line's mark and check name are the same in all of them)."""
     results: dict[str, CheckLine] = {}
+    prefixes = _passed_prefixes()
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if out.get("output_type") == "stream":
@@ -85,13 +94,15 @@ def check_lines(nb: nbformat.NotebookNode) -> dict[str, CheckLine]:
                 if m := _CHECK_LINE.match(line):
                     results.pop(m.group(2), None)  # keep the order of the last occurrence
                     passed = m.group(1) == "✅"
-                    results[m.group(2)] = CheckLine(passed, re.sub(r"^passed — ", "", m.group(3)) if passed
-                                                    else m.group(3))
+                    message = m.group(3)
+                    if passed:
+                        message = next((message[len(p):] for p in prefixes if message.startswith(p)), message)
+                    results[m.group(2)] = CheckLine(passed, message)
     return results
 
 
 # ------------------------------------------------------------------------ answers in words
-_PROMPT_LINE = re.compile(r"^\s*✍️.*Your answer.*$")
+_PROMPT_LINE = re.compile(r"^\s*✍️")  # the answer cell's prompt, in any language
 
 
 def _is_answer_cell(cell) -> bool:
@@ -139,20 +150,21 @@ def answers_markdown(results: list[Graded], exercises: list[WrittenAnswer] | Non
         for graded in results:
             for label, answer in graded.answers.items():
                 order.setdefault(label, answer)
-    lines = ["# Answers in words", "",
-             f"{len(results)} notebook(s), {len(order)} exercise(s) answered in words. Under each exercise, "
-             "every learner's answer as written in the notebook's ✍️ cell.", ""]
+    lines = ["# " + _("Answers in words"), "",
+             _("{notebooks} notebook(s), {exercises} exercise(s) answered in words. Under each exercise, every "
+               "learner's answer as written in the notebook's ✍️ cell.").format(notebooks=len(results),
+                                                                               exercises=len(order)), ""]
     for label, exercise in order.items():
-        lines += [f"## {exercise.title or label} (`{label}`)", "", _quote(exercise.statement or "(no statement)"), ""]
+        lines += [f"## {exercise.title or label} (`{label}`)", "", _quote(exercise.statement or _("(no statement)")), ""]
         for graded in results:
             answer = graded.answers.get(label)
             if graded.error:
                 text = f"*({graded.error})*"
             elif answer is None:
-                text = "*(no answer cell: it was deleted, or the notebook is not the student version)*"
+                text = "*(" + _("no answer cell: it was deleted, or the notebook is not the student version") + ")*"
             else:
-                text = _quote(answer.text) if answer.text else "*(left empty)*"
-            lines += [f"### {graded.name}", "", text, "", "**Mark:** ______ &nbsp; **Comment:**", ""]
+                text = _quote(answer.text) if answer.text else "*(" + _("left empty") + ")*"
+            lines += [f"### {graded.name}", "", text, "", _("**Mark:** ______ &nbsp; **Comment:**"), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -168,12 +180,13 @@ def _error_of(cell) -> tuple[str, str] | None:
 def _cell_number(nb: nbformat.NotebookNode, i: int) -> str:
     """How a learner finds cell ``i`` in the executed notebook: its execution count, ``[N]``."""
     count = nb.cells[i].get("execution_count")
-    return f"[{count}]" if count else f"{i} (counting from 0)"
+    return f"[{count}]" if count else _("{cell} (counting from 0)").format(cell=i)
 
 
 def _raised(nb, i) -> str:
     ename, evalue = _error_of(nb.cells[i])
-    return f"cell {_cell_number(nb, i)} raised {ename}" + (f" ({evalue})" if evalue else "")
+    return _("cell {cell} raised {ename}").format(cell=_cell_number(nb, i), ename=ename) + (
+        f" ({evalue})" if evalue else "")
 
 
 def _is_stub_function(node: ast.stmt) -> bool:
@@ -224,25 +237,27 @@ def explain(nb: nbformat.NotebookNode, checks: dict[str, CheckLine], expected: l
         line = checks.get(name)
         if line is not None and line.passed:
             if raised:
-                reasons[name] = f"passed, but its solution {raised}: the notebook does not run cleanly"
+                reasons[name] = _("passed, but its solution {raised}: the notebook does not run cleanly"
+                                  ).format(raised=raised)
             continue
         if line is not None:
             if undefined:
-                why = f"missing: {line.message}"
+                why = _("missing: {message}").format(message=line.message)
             elif any(_unanswered(nb.cells[i].source) for i in solution):
-                why = f"not answered: {line.message}"
+                why = _("not answered: {message}").format(message=line.message)
             else:
-                why = f"wrong answer: {line.message}"
+                why = _("wrong answer: {message}").format(message=line.message)
         elif not callers:
-            why = f"missing: no cell calls {name} (was the check cell deleted?)"
+            why = _("missing: no cell calls {check} (was the check cell deleted?)").format(check=name)
         elif any(_error_of(nb.cells[i]) for i in callers):
-            why = "; ".join(f"the check {_raised(nb, i)}" for i in callers if _error_of(nb.cells[i]))
-            why = f"missing: {why}" if undefined else why
+            why = "; ".join(_("the check {raised}").format(raised=_raised(nb, i))
+                            for i in callers if _error_of(nb.cells[i]))
+            why = _("missing: {message}").format(message=why) if undefined else why
         elif not any(nb.cells[i].get("execution_count") for i in callers):
-            why = "its check cell did not run"
+            why = _("its check cell did not run")
         else:
-            why = "the check printed no result"
-        reasons[name] = f"its solution {raised}; {why}" if raised else why
+            why = _("the check printed no result")
+        reasons[name] = _("its solution {raised}; {why}").format(raised=raised, why=why) if raised else why
     return reasons
 
 
@@ -298,24 +313,27 @@ async def _execute(path: Path, timeout: int) -> Graded:
         nb = read_submission(path)
     except Exception as e:  # not a notebook: say so in its row, grade the others
         json_error = isinstance(e, ValueError) and "JSON" in f"{type(e).__name__} {e}"
-        graded.error = ("not a readable notebook (truncated, or not JSON)" if json_error
-                        else f"not a readable notebook ({_first_line(e)})")
+        graded.error = (_("not a readable notebook (truncated, or not JSON)") if json_error
+                        else _("not a readable notebook ({error})").format(error=_first_line(e)))
         return graded
     graded.answers = written_answers(nb)
+    # The checks speak the notebook's language (a Japanese lab's feedback is Japanese), whatever
+    # the grader's own environment says.
+    env = {**os.environ, ENV: notebook_language(nb)}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, skip_cells_with_tag="", log=_QUIET,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     try:  # the kernel's own log lines (e.g. about its TCP transport) are not the grader's output
-        await client.async_execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await client.async_execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     except DeadKernelError:
-        graded.notes.append("the kernel died (out of memory, or the notebook ended its own process); "
-                            "the checks that ran before count")
+        graded.notes.append(_("the kernel died (out of memory, or the notebook ended its own process); "
+                              "the checks that ran before count"))
     except Exception as e:  # the kernel could not start, or nbclient failed
-        graded.error = f"could not run: {_first_line(e)}"
+        graded.error = _("could not run: {error}").format(error=_first_line(e))
         return graded
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
-            graded.notes.append(f"cell {i} ran longer than {timeout} s and was stopped")
+            graded.notes.append(_("cell {cell} ran longer than {timeout} s and was stopped").format(cell=i, timeout=timeout))
     compact_streams(nb)
     graded.checks, graded.executed, graded.called = check_lines(nb), nb, parse(nb).checks
     graded.reasons = explain(nb, graded.checks, graded.called)
@@ -324,7 +342,7 @@ async def _execute(path: Path, timeout: int) -> Graded:
 
 async def _execute_all(paths: list[Path], timeout: int, jobs: int, progress: bool) -> list[Graded]:
     gate = asyncio.Semaphore(max(1, jobs))
-    bar = tqdm(total=len(paths), desc="grading", unit="notebook", file=sys.stderr, disable=not progress)
+    bar = tqdm(total=len(paths), desc=_("grading"), unit=_("notebook"), file=sys.stderr, disable=not progress)
 
     async def one(path: Path) -> Graded:
         async with gate:
@@ -429,16 +447,17 @@ def grade_command(submissions: list[Path], *, expected_from: Path | None, out: P
         if reasons:
             print(f"{name}:\n" + "\n".join(r if len(r) <= width else r[:width - 1] + "…" for r in reasons))
     n, seconds = len(submissions), time.perf_counter() - start
-    print(f"graded 1 notebook in {seconds:.0f} s" if n == 1 else
-          f"graded {n} notebooks in {seconds:.0f} s, {min(jobs, n)} at a time")
+    print(_("graded 1 notebook in {seconds:.0f} s").format(seconds=seconds) if n == 1 else
+          _("graded {n} notebooks in {seconds:.0f} s, {jobs} at a time").format(n=n, seconds=seconds,
+                                                                              jobs=min(jobs, n)))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out)
-        print(f"wrote {out}")
+        print(_("wrote {path}").format(path=out))
         written = ([WrittenAnswer(e.label, e.title, e.statement, "") for e in parse(reference).exercises if e.written]
                    if reference is not None else None)
         if written or any(g.answers for g in results):
             answers = out.with_name(f"{out.stem}-answers.md")
             answers.write_text(answers_markdown(results, written), encoding="utf-8")
-            print(f"wrote {answers} (the answers in words, per exercise)")
+            print(_("wrote {path} (the answers in words, per exercise)").format(path=answers))
     return 0

@@ -13,26 +13,26 @@ from pathlib import Path
 
 import nbformat
 
+from ..i18n import N_, _, notebook_language, using
 from .exercises import (ANSWER_TAG, HIDDEN_TAG, SHOWS_ANSWER_TAG, SOLUTION_TAG, Exercise, parse, python_source,
                         solution_regions, tags)
 
-STUDENT_HEADER = """\
+STUDENT_HEADER = N_("""\
 > **Student version** of `{name}`. The solutions are removed: where a cell says
 > `raise NotImplementedError(...)` or "write your code here", write your answer.
-> Then run the check cell below it: it prints ✅ when your answer is right and ❌ with a hint when not.
-> Questions answered in words have a cell marked ✍️ **Your answer**: write your answer there."""
-
-
-LEFT_OUT = ("*(A cell that prints the package's code is left out here: that code answers an exercise at the end "
-            "of this notebook. Write your own first.)*")
-ANSWER_PROMPT = "✍️ **Your answer** to {what} (double-click to edit; write below this line):"
+> Then run the check cell below it: it prints ✅ when your answer is right and ❌ with a hint when not.""")
+ANSWERS_NOTE = N_("> Questions answered in words have a cell marked ✍️ **Your answer**: write your answer there.")
+LEFT_OUT = N_("*(A cell that prints the package's code is left out here: that code answers an exercise at the end "
+              "of this notebook. Write your own first.)*")
+ANSWER_PROMPT = N_("✍️ **Your answer** to {what} (double-click to edit; write below this line):")
 
 
 def answer_cell(exercise: Exercise) -> nbformat.NotebookNode:
     """The markdown cell where a learner writes an answer in words: tagged ``answer`` and
-    labelled with the exercise (``metadata.rnn_course.answer_to``), so ``grade`` collects it."""
+    labelled with the exercise (``metadata.rnn_course.answer_to``), so ``grade`` collects it.
+    Its first line starts with ✍️, which is how ``grade`` finds it where the tags were lost."""
     what = f'"{exercise.title}"' if exercise.title else exercise.label
-    cell = nbformat.v4.new_markdown_cell(ANSWER_PROMPT.format(what=what) + "\n\n")
+    cell = nbformat.v4.new_markdown_cell(_(ANSWER_PROMPT).format(what=what) + "\n\n")
     cell.metadata["tags"] = [ANSWER_TAG]
     cell.metadata["rnn_course"] = {"answer_to": exercise.label}
     return cell
@@ -50,12 +50,13 @@ class InstructorError(ValueError):
 
 
 def _raise_line(label: str) -> str:
-    return f'raise NotImplementedError("exercise {label}: replace this line with your code")'
+    message = _("exercise {label}: replace this line with your code").format(label=label)
+    return f'raise NotImplementedError("{message}")'
 
 
 def _header(exercise: Exercise) -> str:
     what = f'"{exercise.title}"' if exercise.title else exercise.label
-    return f"# Exercise {what}: write your code here."
+    return _("# Exercise {exercise}: write your code here.").format(exercise=what)
 
 
 def _function_lines(source: str) -> list[tuple[int, int]]:
@@ -107,7 +108,7 @@ def _stub_code(code: str, label: str, needed: set[str], indent: str = "") -> lis
     bound = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     for name in dict.fromkeys(bound):
         if name in needed and name not in defined:
-            lines.append(f"{indent}{name} = None  # replace None with your answer")
+            lines.append(f"{indent}{name} = None  " + _("# replace None with your answer"))
     return lines
 
 
@@ -170,7 +171,7 @@ def _student_cell(nb, i, original, parsed, by_label, report, name) -> list[nbfor
     cell.metadata.pop("execution", None)
     if SHOWS_ANSWER_TAG in tags(cell):
         report.left_out += 1
-        return [nbformat.v4.new_markdown_cell(LEFT_OUT)]
+        return [nbformat.v4.new_markdown_cell(_(LEFT_OUT))]
     label = parsed.solution_cells.get(i)
     if label is not None and cell.cell_type != "code":
         report.removed_markdown += cell.cell_type == "markdown"
@@ -183,7 +184,7 @@ def _student_cell(nb, i, original, parsed, by_label, report, name) -> list[nbfor
             try:
                 cell.source = stub_solution_source(cell.source, exercise, needed)
             except InstructorError as e:
-                raise InstructorError(f"{name}, cell {i}: {e}") from None
+                raise InstructorError(_("{name}, cell {cell}: {error}").format(name=name, cell=i, error=e)) from None
             cell.metadata["tags"] = list(dict.fromkeys([*tags(cell), SOLUTION_TAG]))
             report.stubbed.append(exercise.label)
         elif HIDDEN_TAG in tags(cell) and parsed.first_exercise is not None and i > parsed.first_exercise:
@@ -208,10 +209,17 @@ def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
     - every exercise answered in words (:attr:`.Exercise.written`: no check, or tagged
       ``written-answer``) gets an answer cell (:func:`answer_cell`) after its stubs;
     - exercise texts and check cells stay; outputs and execution counts are cleared; a note
-      saying this is the student version goes after the title.
+      saying this is the student version goes after the title; the notebook's language (its
+      ``rnn_course.language`` metadata) is kept, and the header and stubs are written in it.
     """
     if nb.metadata.get("rnn_course", {}).get("student_version"):
-        raise InstructorError(f"{name} is already a student version; run the command on the instructor notebook")
+        raise InstructorError(_("{name} is already a student version; run the command on the instructor "
+                                "notebook").format(name=name))
+    with using(notebook_language(nb)):
+        return _make_student_notebook(nb, name)
+
+
+def _make_student_notebook(nb: nbformat.NotebookNode, name: str) -> tuple[nbformat.NotebookNode, StudentReport]:
     parsed = parse(nb)
     fatal = [p for p in parsed.problems if p.fatal]
     if fatal:
@@ -226,14 +234,15 @@ def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
             cells.append(answers_after[i])
             report.answer_cells += 1
     student = copy.deepcopy(nb)
-    header = nbformat.v4.new_markdown_cell(STUDENT_HEADER.format(name=name))
+    header = nbformat.v4.new_markdown_cell(_(STUDENT_HEADER).format(name=name)
+                                           + ("\n" + _(ANSWERS_NOTE) if report.answer_cells else ""))
     if student.get("nbformat_minor", 5) < 5:  # cell ids came with nbformat 4.5
         for cell in [header, *cells]:
             cell.pop("id", None)
     has_title = bool(cells) and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# ")
     student.cells = [cells[0], header, *cells[1:]] if has_title else [header, *cells]
     student.metadata.pop("widgets", None)
-    student.metadata["rnn_course"] = {"student_version": True, "source": name}
+    student.metadata["rnn_course"] = {**(nb.metadata.get("rnn_course") or {}), "student_version": True, "source": name}
     return student, report
 
 
@@ -242,23 +251,28 @@ def write_student_notebooks(paths: list[Path], out_dir: Path) -> int:
     names = [p.name for p in paths]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        print(f"error: several notebooks are named {repeated}; run the command once per folder", file=sys.stderr)
+        print(_("error: several notebooks are named {names}; run the command once per folder").format(names=repeated),
+              file=sys.stderr)
         return 2
     out_dir.mkdir(parents=True, exist_ok=True)
     for path in paths:
         target = out_dir / path.name
         if target.resolve() == path.resolve():
-            print(f"error: {target} would overwrite the instructor notebook; choose another --out", file=sys.stderr)
+            print(_("error: {path} would overwrite the instructor notebook; choose another --out").format(path=target),
+                  file=sys.stderr)
             return 2
         try:
             student, report = make_student_notebook(nbformat.read(path, as_version=4), path.name)
         except InstructorError as e:
-            print(f"error: {e}", file=sys.stderr)
+            print(_("error: {error}").format(error=e), file=sys.stderr)
             return 1
         nbformat.write(student, target)
         # Four short lines per notebook, so the report fits a narrow terminal.
-        print(f"{path}\n  -> {target}\n     {len(report.stubbed)} solution cell(s) stubbed; "
-              f"{report.removed_markdown} markdown and {report.removed_hidden} hidden cell(s) removed; "
-              f"{len(parse(student).checks)} check(s) kept\n     {report.answer_cells} answer cell(s) added"
-              + (f"; {report.left_out} cell(s) that show an answer left out" if report.left_out else ""))
+        print(f"{path}\n  -> {target}\n     " + _("{stubbed} solution cell(s) stubbed; "
+              "{markdown} markdown and {hidden} hidden cell(s) removed; "
+              "{checks} check(s) kept").format(stubbed=len(report.stubbed), markdown=report.removed_markdown,
+                                              hidden=report.removed_hidden, checks=len(parse(student).checks))
+              + "\n     " + _("{answers} answer cell(s) added").format(answers=report.answer_cells)
+              + (_("; {left_out} cell(s) that show an answer left out").format(left_out=report.left_out)
+                 if report.left_out else ""))
     return 0
