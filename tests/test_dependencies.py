@@ -42,7 +42,8 @@ def imported_modules(path: Path) -> set[str]:
 
 
 # Modules that only the environment a file runs in provides, imported only there.
-PROVIDED_BY_THE_RUNTIME = {"google": "Google Colab's runtime (google.colab, read only inside Colab)"}
+PROVIDED_BY_THE_RUNTIME = {"google": "Google Colab's runtime (google.colab, read only inside Colab)",
+                           "IPython": "the notebook's kernel (imported only when running inside IPython)"}
 
 
 def test_every_imported_package_is_declared():

@@ -318,7 +318,8 @@ def test_the_grader_runs_a_japanese_notebook_in_japanese_with_the_same_scores(tm
     checks = ["check_kv_cache_bytes", "check_rnn_step", "check_min_gru_step"]
     assert list(table.columns[:3]) == checks
     assert table.loc["en/lab.ipynb", checks].tolist() == [1, 0, 0]
-    assert table.loc["ja/lab.ipynb"].drop("error").tolist() == table.loc["en/lab.ipynb"].drop("error").tolist()
+    same = ["error", "why"]  # the reasons quote the checks' messages, each in its notebook's language
+    assert table.loc["ja/lab.ipynb"].drop(same).tolist() == table.loc["en/lab.ipynb"].drop(same).tolist()
     assert table["error"].tolist() == ["", ""]
 
     english, japanese = results[0].checks, results[1].checks

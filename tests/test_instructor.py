@@ -373,7 +373,7 @@ def test_grading_reference_student_partial_colab_and_broken(tmp_path, student, c
     assert main(["grade", *map(str, paths.values()), "--out", str(csv_path), "--timeout", "120", "--jobs", "3",
                  "--expected", str(paths["student"]), "--executed", str(executed)]) == 0
     rows = {r["notebook"]: r for r in csv.DictReader(csv_path.open())}
-    assert list(rows["reference.ipynb"])[1:] == [*CHECKS, "total", "max", "percent", "error"]
+    assert list(rows["reference.ipynb"])[1:] == [*CHECKS, "total", "max", "percent", "error", "why"]
     assert [rows["reference.ipynb"][c] for c in CHECKS] == ["1"] * 4
     assert rows["reference.ipynb"]["percent"] == "100.0" and rows["reference.ipynb"]["error"] == ""
     assert [rows["student.ipynb"][c] for c in CHECKS] == ["0"] * 4 and rows["student.ipynb"]["total"] == "0"
@@ -381,6 +381,9 @@ def test_grading_reference_student_partial_colab_and_broken(tmp_path, student, c
     for name in ("partial.ipynb", "colab.ipynb"):  # the stale ✅ lines of the Colab file do not count
         assert [rows[name][c] for c in CHECKS] == ["0", "1", "1", "1"] and rows[name]["percent"] == "75.0"
         assert rows[name]["error"] == ""
+        assert rows[name]["why"] == "check_add: wrong answer: add(2, 3) should be 5, got -1."
+    assert rows["student.ipynb"]["why"].endswith("check_answer: not answered: answer is still None: replace the "
+                                                 "stub with your computation.")
     assert rows["truncated.ipynb"]["total"] == "0" and "not a readable notebook" in rows["truncated.ipynb"]["error"]
     # The student notebook ran to the end without a traceback, and the checks said why they failed.
     ran = nbformat.read(executed / "student.ipynb", as_version=4)
@@ -391,7 +394,7 @@ def test_grading_reference_student_partial_colab_and_broken(tmp_path, student, c
     assert "❌ check_add: add(2, 3) should be 5, got -1." in str(partial.cells)
     # The terminal shows the table and a progress bar, not the kernels' log lines.
     out, err = capfd.readouterr()
-    assert "percent" in out and "graded 5 notebook(s)" in out
+    assert "percent" in out and "graded 5 notebooks" in out
     assert "grading: 100%" in err
     assert "WARNING" not in out + err and "TCP" not in out + err and "Traceback" not in out + err
 
@@ -421,7 +424,7 @@ def test_grade_table_labels_repeated_names_by_folder(monkeypatch, tmp_path):
     monkeypatch.setattr(grade, "_execute", fake_execute)
     table = grade_notebooks([tmp_path / "alice" / "lab.ipynb", tmp_path / "bob" / "lab.ipynb"], expected=["check_y"])
     assert list(table.index) == ["alice/lab.ipynb", "bob/lab.ipynb"]
-    assert list(table.columns) == ["check_y", "total", "max", "percent", "error"]  # only what is expected
+    assert list(table.columns) == ["check_y", "total", "max", "percent", "error", "why"]  # only what is expected
     assert table["total"].tolist() == [0, 0]
     table = grade_notebooks([tmp_path / "alice" / "lab.ipynb", tmp_path / "bob" / "lab.ipynb"])
     assert table["check_x"].tolist() == [1, 0] and table["percent"].tolist() == [100.0, 0.0]

@@ -14,6 +14,7 @@ the learner's output.
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, timedelta
 from typing import Callable, Sequence
 
@@ -114,12 +115,29 @@ def _same(got, ref) -> bool:
             and bool(np.allclose(arr, want, atol=1e-8, rtol=1e-6, equal_nan=True)))
 
 
+def _mask_without_time_axis(error: RuntimeError, query, mask) -> bool:
+    """True if ``error`` is the broadcast failure of a (batch, S) mask against (batch, T, S) scores:
+    torch names the two sizes that clash, T and batch."""
+    text = str(error)
+    sizes = {int(n) for n in re.findall(r"\((\d+)\)", text)}
+    return "must match the size" in text and sizes == {query.shape[1], mask.shape[0]}
+
+
 @exercise_check
 def check_masked_attention(fn: Callable) -> tuple[bool, str]:
     """Check ``fn(query (B, T, D), keys (B, S, D), mask (B, S)) -> (context (B, T, D), weights (B, T, S))``."""
     for seed in range(2):
         query, keys, mask = _attention_inputs(seed)
-        out = fn(query.clone(), keys.clone(), mask.clone())
+        try:
+            out = fn(query.clone(), keys.clone(), mask.clone())
+        except RuntimeError as e:
+            if _mask_without_time_axis(e, query, mask):
+                return False, _("your code raised RuntimeError ({error}): the mask is (batch, S) = {mask} but the "
+                                "scores are (batch, T, S) = {scores}. Give the mask a time axis, mask[:, None, :] "
+                                "of shape (batch, 1, S), so it applies to every output step.").format(
+                    error=str(e).splitlines()[0], mask=tuple(mask.shape),
+                    scores=(query.shape[0], query.shape[1], mask.shape[1]))
+            raise
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             return False, _("return a pair (context, weights), got {type}.").format(type=type(out).__name__)
         context, weights = out

@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
                    help=_("notebooks to run at the same time (default 1; about one per CPU core)"))
     p.add_argument("--timeout", type=int, default=600, metavar="S",
                    help=_("seconds one cell may run before it is interrupted (default 600)"))
-    p.add_argument("--out", type=Path, default=None, metavar="CSV", help=_("also write the table as CSV"))
+    p.add_argument("--out", type=Path, default=None, metavar="CSV",
+                   help=_("also write the table as CSV (with why each check scored 0), and the answers "
+                          "written in words, per exercise, next to it as <CSV name>-answers.md"))
     p.add_argument("--executed", type=Path, default=None, metavar="DIR",
                    help=_("also save the executed notebooks here (to return to the students)"))
 

@@ -32,6 +32,9 @@ from ..i18n import _
 
 SOLUTION_TAG = "solution"
 HIDDEN_TAG = "remove-cell"
+WRITTEN_TAG = "written-answer"  # on an auto-graded exercise's cell: it also asks for words
+ANSWER_TAG = "answer"           # on the student's answer cell of an exercise answered in words
+SHOWS_ANSWER_TAG = "shows-answer"  # exposition that gives an exercise's answer away: not in student versions
 CHECKS_PACKAGE = "rnn_course.checks"
 BEGIN_MARK = "# BEGIN SOLUTION"
 END_MARK = "# END SOLUTION"
@@ -69,6 +72,21 @@ def directives(text: str) -> list[Directive]:
     return found
 
 
+def statement(text: str) -> str:
+    """The body of the first directive in ``text``: the lines after its fence and options,
+    up to its closing fence."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if _DIRECTIVE.match(line)), None)
+    if start is None:
+        return text.strip()
+    fence = re.match(r"[ \t]*(`{3,}|:{3,})", lines[start]).group(1)
+    body = lines[start + 1:]
+    while body and _OPTION.match(body[0]):
+        body = body[1:]
+    end = next((i for i, line in enumerate(body) if line.strip() == fence), len(body))
+    return "\n".join(body[:end]).strip()
+
+
 @dataclass
 class Problem:
     """A departure from the exercise pattern; ``fatal`` if no student version can be made."""
@@ -96,11 +114,19 @@ class Exercise:
     check_cells: list[int] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)  # names the check lines print
     classes: list[str] = field(default_factory=list)  # the directive's :class: option
+    statement: str = ""  # the exercise text, without the directive's fence and options
+    tagged_written: bool = False  # the exercise cell is tagged 'written-answer'
 
     @property
     def graded(self) -> bool:
         """True if a check grades this exercise automatically."""
         return bool(self.checks)
+
+    @property
+    def written(self) -> bool:
+        """True if the learner answers (also) in words: every exercise without a check
+        (conceptual questions, experiments), and checked ones tagged ``written-answer``."""
+        return not self.graded or self.tagged_written
 
     @property
     def experiment(self) -> bool:
@@ -278,7 +304,9 @@ def parse(nb: nbformat.NotebookNode) -> ParsedNotebook:
                     if not label:
                         problems.append(Problem(i, _("exercise without a :label:")))
                     exercises.append(Exercise(label, d.argument, i,
-                                              classes=d.options.get("class", "").split()))
+                                              classes=d.options.get("class", "").split(),
+                                              statement=statement(cell.source),
+                                              tagged_written=WRITTEN_TAG in tags(cell)))
                     if block is not None:
                         problems.append(Problem(i, _("an exercise inside the solution of {label!r}: "
                                                      "put it after the solution-end cell").format(label=block_label),

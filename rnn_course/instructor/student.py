@@ -14,12 +14,35 @@ from pathlib import Path
 import nbformat
 
 from ..i18n import N_, _, notebook_language, using
-from .exercises import HIDDEN_TAG, SOLUTION_TAG, Exercise, parse, python_source, solution_regions, tags
+from .exercises import (ANSWER_TAG, HIDDEN_TAG, SHOWS_ANSWER_TAG, SOLUTION_TAG, Exercise, parse, python_source,
+                        solution_regions, tags)
 
 STUDENT_HEADER = N_("""\
 > **Student version** of `{name}`. The solutions are removed: where a cell says
 > `raise NotImplementedError(...)` or "write your code here", write your answer.
 > Then run the check cell below it: it prints ✅ when your answer is right and ❌ with a hint when not.""")
+ANSWERS_NOTE = N_("> Questions answered in words have a cell marked ✍️ **Your answer**: write your answer there.")
+LEFT_OUT = N_("*(A cell that prints the package's code is left out here: that code answers an exercise at the end "
+              "of this notebook. Write your own first.)*")
+ANSWER_PROMPT = N_("✍️ **Your answer** to {what} (double-click to edit; write below this line):")
+
+
+def answer_cell(exercise: Exercise) -> nbformat.NotebookNode:
+    """The markdown cell where a learner writes an answer in words: tagged ``answer`` and
+    labelled with the exercise (``metadata.rnn_course.answer_to``), so ``grade`` collects it.
+    Its first line starts with ✍️, which is how ``grade`` finds it where the tags were lost."""
+    what = f'"{exercise.title}"' if exercise.title else exercise.label
+    cell = nbformat.v4.new_markdown_cell(_(ANSWER_PROMPT).format(what=what) + "\n\n")
+    cell.metadata["tags"] = [ANSWER_TAG]
+    cell.metadata["rnn_course"] = {"answer_to": exercise.label}
+    return cell
+
+
+def _answer_anchor(exercise: Exercise) -> int:
+    """Index of the instructor cell after which the exercise's answer cell goes: the end of
+    its solution block (after the stubs, before the check), else the exercise itself."""
+    block = [exercise.solution_end, *exercise.solution_code, *exercise.solution_markdown]
+    return max((i for i in block if i is not None), default=exercise.cell)
 
 
 class InstructorError(ValueError):
@@ -138,6 +161,38 @@ class StudentReport:
     stubbed: list[str] = field(default_factory=list)  # exercise labels whose code was stubbed
     removed_markdown: int = 0                         # solution-start/end and explanations
     removed_hidden: int = 0                           # remove-cell cells after the exercises begin
+    answer_cells: int = 0                             # cells added for answers in words
+    left_out: int = 0                                 # cells tagged shows-answer, replaced by a note
+
+
+def _student_cell(nb, i, original, parsed, by_label, report, name) -> list[nbformat.NotebookNode]:
+    """Cell ``i`` as the student version has it: [] (removed) or [the cell]."""
+    cell = copy.deepcopy(original)
+    cell.metadata.pop("execution", None)
+    if SHOWS_ANSWER_TAG in tags(cell):
+        report.left_out += 1
+        return [nbformat.v4.new_markdown_cell(_(LEFT_OUT))]
+    label = parsed.solution_cells.get(i)
+    if label is not None and cell.cell_type != "code":
+        report.removed_markdown += cell.cell_type == "markdown"
+        return []
+    if cell.cell_type == "code":
+        if label is not None:
+            exercise = by_label.get(label) or Exercise(label or "exercise", "", -1)
+            # what the check cells the student keeps read (hidden assertion cells are removed)
+            needed = _names_read(nb, [c for c in exercise.check_cells if HIDDEN_TAG not in tags(nb.cells[c])])
+            try:
+                cell.source = stub_solution_source(cell.source, exercise, needed)
+            except InstructorError as e:
+                raise InstructorError(_("{name}, cell {cell}: {error}").format(name=name, cell=i, error=e)) from None
+            cell.metadata["tags"] = list(dict.fromkeys([*tags(cell), SOLUTION_TAG]))
+            report.stubbed.append(exercise.label)
+        elif HIDDEN_TAG in tags(cell) and parsed.first_exercise is not None and i > parsed.first_exercise:
+            report.removed_hidden += 1
+            return []
+        cell.outputs = []
+        cell.execution_count = None
+    return [cell]
 
 
 def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
@@ -146,9 +201,13 @@ def make_student_notebook(nb: nbformat.NotebookNode, name: str = "notebook"
 
     - every cell of a solution block (solution-start to solution-end) is removed, except
       its code cells, which become stubs (:func:`stub_solution_source`) tagged ``solution``;
+    - a cell tagged ``shows-answer`` (exposition that prints what an exercise asks for, e.g.
+      the package's source of the function to write) becomes a one-line note saying so;
     - hidden ``remove-cell`` code cells after the first exercise are removed: they assert
       that the reference solutions work, which stubs cannot; the lab's own hidden
       assertions (before the exercises) stay;
+    - every exercise answered in words (:attr:`.Exercise.written`: no check, or tagged
+      ``written-answer``) gets an answer cell (:func:`answer_cell`) after its stubs;
     - exercise texts and check cells stay; outputs and execution counts are cleared; a note
       saying this is the student version goes after the title; the notebook's language (its
       ``rnn_course.language`` metadata) is kept, and the header and stubs are written in it.
@@ -167,34 +226,19 @@ def _make_student_notebook(nb: nbformat.NotebookNode, name: str) -> tuple[nbform
         raise InstructorError(f"{name}, " + "; ".join(map(str, fatal)))
     by_label = {e.label: e for e in parsed.exercises}
     report = StudentReport()
+    answers_after = {_answer_anchor(e): answer_cell(e) for e in parsed.exercises if e.written and e.label}
     cells: list[nbformat.NotebookNode] = []
     for i, original in enumerate(nb.cells):
-        cell = copy.deepcopy(original)
-        cell.metadata.pop("execution", None)
-        label = parsed.solution_cells.get(i)
-        if label is not None and cell.cell_type != "code":
-            report.removed_markdown += cell.cell_type == "markdown"
-            continue
-        if cell.cell_type == "code":
-            if label is not None:
-                exercise = by_label.get(label) or Exercise(label or "exercise", "", -1)
-                needed = _names_read(nb, exercise.check_cells)
-                try:
-                    cell.source = stub_solution_source(cell.source, exercise, needed)
-                except InstructorError as e:
-                    raise InstructorError(_("{name}, cell {cell}: {error}").format(name=name, cell=i, error=e)) from None
-                cell.metadata["tags"] = list(dict.fromkeys([*tags(cell), SOLUTION_TAG]))
-                report.stubbed.append(exercise.label)
-            elif HIDDEN_TAG in tags(cell) and parsed.first_exercise is not None and i > parsed.first_exercise:
-                report.removed_hidden += 1
-                continue
-            cell.outputs = []
-            cell.execution_count = None
-        cells.append(cell)
+        cells += _student_cell(nb, i, original, parsed, by_label, report, name)
+        if i in answers_after:
+            cells.append(answers_after[i])
+            report.answer_cells += 1
     student = copy.deepcopy(nb)
-    header = nbformat.v4.new_markdown_cell(_(STUDENT_HEADER).format(name=name))
-    if student.get("nbformat_minor", 5) < 5:
-        header.pop("id", None)
+    header = nbformat.v4.new_markdown_cell(_(STUDENT_HEADER).format(name=name)
+                                           + ("\n" + _(ANSWERS_NOTE) if report.answer_cells else ""))
+    if student.get("nbformat_minor", 5) < 5:  # cell ids came with nbformat 4.5
+        for cell in [header, *cells]:
+            cell.pop("id", None)
     has_title = bool(cells) and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# ")
     student.cells = [cells[0], header, *cells[1:]] if has_title else [header, *cells]
     student.metadata.pop("widgets", None)
@@ -223,10 +267,12 @@ def write_student_notebooks(paths: list[Path], out_dir: Path) -> int:
             print(_("error: {error}").format(error=e), file=sys.stderr)
             return 1
         nbformat.write(student, target)
-        # Three short lines per notebook, so the report fits a narrow terminal.
+        # Four short lines per notebook, so the report fits a narrow terminal.
         print(f"{path}\n  -> {target}\n     " + _("{stubbed} solution cell(s) stubbed; "
               "{markdown} markdown and {hidden} hidden cell(s) removed; "
               "{checks} check(s) kept").format(stubbed=len(report.stubbed), markdown=report.removed_markdown,
-                                              hidden=report.removed_hidden, checks=len(parse(student).checks)))
-
+                                              hidden=report.removed_hidden, checks=len(parse(student).checks))
+              + "\n     " + _("{answers} answer cell(s) added").format(answers=report.answer_cells)
+              + (_("; {left_out} cell(s) that show an answer left out").format(left_out=report.left_out)
+                 if report.left_out else ""))
     return 0
