@@ -403,13 +403,13 @@ def draw_attention_step(n_source: int = 6, n_pad: int = 2) -> Figure:
     if n_pad:
         ax.text(sum(xs[n_real:]) / n_pad, 1.1, "masked:\n" + r"$\alpha = 0$", ha="center",
                 va="center", fontsize=9, color="0.35", gid="mask-label")
-    _node(ax, context, r"$c_t$", "c", "node-context")
+    _node(ax, context, r"$\kappa_t$", "c", "node-context")
     query = (xs[-1] + 0.9, 2.6)
-    _node(ax, query, r"$s_t$", "y", "node-query")
+    _node(ax, query, r"$h_t$", "y", "node-query")
     _arrow(ax, (query[0] - 0.37, context[1] + 0.15), (context[0] + 0.37, context[1] + 0.15),
            "query-scores", color=GRADIENT, dashed=True)
     _label(ax, ((query[0] + context[0]) / 2 + 0.3, context[1] - 0.35),
-           r"query: score every $\bar h_s$, softmax over the real positions", color=GRADIENT,
+           r"query: score every $\bar h_j$, softmax over the real positions", color=GRADIENT,
            size=8)
     out = ((query[0] + context[0]) / 2, 4.0)
     _node(ax, out, r"$y_t$", "L", "node-out")
