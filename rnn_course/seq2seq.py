@@ -11,7 +11,7 @@ source lengths); ``tgt_in (batch, T)`` the decoder's inputs (``SOS``, y_1, ..., 
 - :class:`LuongDecoder`: a GRU, then attention from its new state ``h_t`` (Luong et al. 2015,
   global attention without input feeding). Teacher-forced training runs every target step in
   one fused ``nn.GRU`` call.
-- :class:`BahdanauDecoder`: attention from the previous state ``s_{t-1}``, and the context fed
+- :class:`BahdanauDecoder`: attention from the previous state ``h_{t-1}``, and the context fed
   into the GRU (Bahdanau et al. 2015). The recurrence needs the context, so even teacher-forced
   training must loop over the target steps in Python.
 - :class:`Seq2Seq` joins an encoder and a decoder, with any score of
@@ -79,7 +79,8 @@ class Encoder(nn.Module):
 
 class _Decoder(nn.Module):
     """What both placements share: embedding, initial state from the encoder, attention (or
-    none), and the output layer ``logits_t = W_o tanh(W_c [c_t; s_t])``."""
+    none), and the output layer ``logits_t = W_o tanh(W_c [kappa_t; h_t])`` (the book's notation: the
+    decoder state ``h_t``, the context ``kappa_t``)."""
 
     def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, memory_size: int,
                  score: str | None, make_rnn: Callable[[], nn.Module]):
@@ -100,8 +101,8 @@ class _Decoder(nn.Module):
 
 
 class LuongDecoder(_Decoder):
-    """GRU first, attention after: ``h_t = GRU(y_{t-1}, h_{t-1})``, ``c_t = attend(h_t)``,
-    ``logits_t = W_o tanh(W_c [c_t; h_t])`` (Luong et al. 2015, no input feeding)."""
+    """GRU first, attention after: ``h_t = GRU(y_{t-1}, h_{t-1})``, ``kappa_t = attend(h_t)``,
+    ``logits_t = W_o tanh(W_c [kappa_t; h_t])`` (Luong et al. 2015, no input feeding)."""
 
     parallel_training = True  # teacher-forced steps do not depend on each other's attention
 
@@ -123,11 +124,11 @@ class LuongDecoder(_Decoder):
 
 class BahdanauDecoder(_Decoder):
     """Attention first, from the previous state, and the context into the recurrence:
-    ``c_t = attend(s_{t-1})``, ``s_t = GRU([y_{t-1}; c_t], s_{t-1})``,
-    ``logits_t = W_o tanh(W_c [c_t; s_t])`` (Bahdanau et al. 2015; their output layer is a maxout
+    ``kappa_t = attend(h_{t-1})``, ``h_t = GRU([y_{t-1}; kappa_t], h_{t-1})``,
+    ``logits_t = W_o tanh(W_c [kappa_t; h_t])`` (Bahdanau et al. 2015; their output layer is a maxout
     layer that also reads y_{t-1}, ours is the tanh layer of the Luong decoder)."""
 
-    parallel_training = False  # s_t needs c_t, which needs s_{t-1}: one step at a time
+    parallel_training = False  # h_t needs kappa_t, which needs h_{t-1}: one step at a time
 
     def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, memory_size: int,
                  score: str | None):
