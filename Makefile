@@ -9,7 +9,7 @@ JOBS ?= 2
 
 # The browser tests need Debian's chromium and chromium-driver; without them they are skipped.
 CHROMIUM_NOTE = command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	echo "NOTE: headless Chromium is not installed, so the browser tests are skipped. Install it with: sudo apt-get install -y chromium chromium-driver fonts-ipafont-gothic"
+	echo "NOTE: headless Chromium is not installed, so the browser tests are skipped. Install it with: sudo apt-get install -y chromium chromium-driver fonts-ipafont-gothic fonts-noto-color-emoji"
 
 # Tests that execute no lab and take well under a second each: the edit loop (`make check`).
 FAST := not built_html and not executes_lab and not slow
