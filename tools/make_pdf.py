@@ -355,7 +355,7 @@ def make_pdf(singlehtml: Path, output: Path, lang: str) -> dict:
         documents = [h["target"] for h in headings if h["target"]]
         if set(documents) - set(pages):
             raise SystemExit(f"make_pdf: no bookmark for {sorted(set(documents) - set(pages))}")
-        for _ in range(3):
+        for prints in range(2, 5):
             headings = prepare(driver, page, lang)
             driver.execute_script(SET_PAGES_JS, {k: str(v) for k, v in pages.items()})
             pdf = print_page(driver)
@@ -372,7 +372,7 @@ def make_pdf(singlehtml: Path, output: Path, lang: str) -> dict:
 
     count = len(PdfReader(io.BytesIO(pdf)).pages)
     return {"pages": count, "bookmarks": len(bookmarks(pdf)), "seconds": time.perf_counter() - start,
-            "megabytes": len(pdf) / 1e6}
+            "megabytes": len(pdf) / 1e6, "prints": prints}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     facts = make_pdf(args.singlehtml, args.output, args.lang)
     print(f"{args.output}: {facts['pages']} pages, {facts['megabytes']:.1f} MB, {facts['bookmarks']} bookmarks, "
-          f"printed in {facts['seconds']:.0f} s")
+          f"printed in {facts['seconds']:.0f} s ({facts['prints']} prints)")
     if args.copy_to is not None:
         if args.copy_to.is_dir():
             shutil.copy2(args.output, args.copy_to / args.output.name)
