@@ -9,17 +9,18 @@ typeset every formula, turns the web page into a book, and prints it with the De
 ``Page.printToPDF``:
 
 - a title page (title, authors, edition) and a contents page with page numbers;
-- every document (chapter, lab, reference page) on a new page, its title raised to a
-  top-level heading, so that Chromium's document outline (``generateDocumentOutline``) gives
-  the PDF's bookmarks: one per page of the site, its sections below it;
+- every document (chapter, lab, reference page) on a new page, and the PDF's bookmarks from
+  Chromium's document outline (``generateDocumentOutline``, Chromium 126 or later): one per
+  page of the site, its sections below it (the preface's own headings go one level down, so
+  that they do not hold the whole book), named after the headings' text;
 - page numbers in the footer; A4; the print styles of ``tools/pdf_print.css`` (no sidebars or
   buttons, code that wraps, Japanese text in the IPA fonts);
 - cells the site hides (``hide-input`` and the like) left out, exercise solutions printed open,
   and long outputs cut to their first and last lines with a note of how many were left out.
 
 The page is printed twice: the first print tells on which page each document starts (from the
-PDF's bookmarks, read with pypdf), the second prints the contents page with those numbers
-(and is checked against its own bookmarks).
+PDF's bookmarks, read with pypdf), the second, from the page opened afresh, prints the contents
+with those numbers, and is checked against its own bookmarks (see ``make_pdf``).
 ``--copy-to`` copies the PDF into the edition's website, where every page links it (the
 download menu; see ``_ext/pdf_book.py``).
 """
