@@ -9,12 +9,12 @@ JOBS ?= 2
 
 # The browser tests need Debian's chromium and chromium-driver; without them they are skipped.
 CHROMIUM_NOTE = command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	echo "NOTE: headless Chromium is not installed, so the browser tests are skipped. Install it with: sudo apt-get install -y chromium chromium-driver fonts-ipafont-gothic"
+	echo "NOTE: headless Chromium is not installed, so the browser tests are skipped. Install it with: sudo apt-get install -y chromium chromium-driver fonts-ipafont-gothic fonts-noto-color-emoji"
 
 # Tests that execute no lab and take well under a second each: the edit loop (`make check`).
 FAST := not built_html and not executes_lab and not slow
 
-.PHONY: book book-ja translations test check browser clean
+.PHONY: book book-ja translations pdf test check browser clean
 # Each notebook is executed once, into the book's jupyter-cache (two at a time); the build
 # renders both editions from the cache and executes nothing (a second `make book` executes nothing at all).
 book: $(STAMP)
@@ -49,8 +49,20 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not built_html" -q -n $(JOBS) --dist loadfile -rs
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -n $(JOBS) --dist loadfile chapters -q
 	$(MAKE) --no-print-directory book
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then $(MAKE) --no-print-directory pdf; fi
 	$(BIN)/python -m pytest tests -m built_html -q -rs
 	@$(CHROMIUM_NOTE)
+
+# The book as PDF, one per edition, in _build/pdf/ (every page of the site links its edition's):
+# the single-page build, whose outputs come from the execution cache (no notebook runs again),
+# printed by headless Chromium (tools/make_pdf.py). Build the site first (make book).
+pdf: $(STAMP)
+	mkdir -p _build/pdf; set -o pipefail; $(BIN)/jupyter-book build . --builder singlehtml -W --keep-going 2>&1 | tee _build/pdf/singlehtml-en.log
+	$(BIN)/python tools/make_pdf.py _build/singlehtml _build/pdf/rnn-course-en.pdf --lang en --copy-to _build/html
+	@if [ -f _build/ja_src/_config.yml ]; then \
+	  set -o pipefail; $(BIN)/jupyter-book build _build/ja_src --path-output _build/ja --builder singlehtml -W --keep-going 2>&1 | tee _build/pdf/singlehtml-ja.log && \
+	  $(BIN)/python tools/make_pdf.py _build/ja/_build/singlehtml _build/pdf/rnn-course-ja.pdf --lang ja --copy-to _build/html/ja; \
+	else echo "No Japanese sources in _build/ja_src (make book-ja makes them): rnn-course-ja.pdf not printed"; fi
 
 # Open every page of the built book in headless Chromium, list problems, save screenshots.
 browser: $(STAMP)

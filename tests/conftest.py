@@ -34,6 +34,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "executes_lab: executes a chapter's lab notebook (not in `make check`)")
     config.addinivalue_line("markers", "slow: takes seconds (a book build, a kernel, a subprocess, training); "
                             "not in `make check`, run by `make test`")
+    config.addinivalue_line("markers", "pdf: checks on the book's PDF (run after `make pdf`; also built_html)")
     # Default the data cache to the offline mirror next to the checkout, as CI does.
     if not os.environ.get("RNN_COURSE_DATA") and MIRROR.is_dir():
         os.environ["RNN_COURSE_DATA"] = str(MIRROR)
