@@ -1,4 +1,4 @@
-"""A tiny book built with this project's own _config.yml, _ext/ and _static/: what the site promises.
+"""A tiny book built with this project's own _config.yml, _ext/, _static/ and _templates/: what the site promises.
 
 Two chapters in two numbered parts (chapter 1 with a lab notebook), a run-times page and a
 root page are built once per session with ``jupyter-book build -W`` (about 15 s). The tests
@@ -137,6 +137,7 @@ def book(tmp_path_factory):
     (src / "_toc.yml").write_text(yaml.safe_dump(TOC), encoding="utf-8")
     shutil.copytree(ROOT / "_ext", src / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "_static", src / "_static")
+    shutil.copytree(ROOT / "_templates", src / "_templates")
     shutil.copy(ROOT / "references.bib", src / "references.bib")
     (src / "chapters").mkdir()
     shutil.copy(ROOT / "chapters" / "run_times.md", src / "chapters" / "run_times.md")
@@ -264,9 +265,13 @@ def test_demo_book_passes_the_browser_check_and_long_lines_fit(book, browser):
     out = book / "_build" / "html"
     pages = ["intro", "chapters/run_times", "chapters/01_demo/index", "chapters/01_demo/demo_lab",
              "chapters/02_demo/index"]
+    # The demo book has no Japanese edition and no PDF, so the links every page gives to those
+    # point nowhere here; the real site's checks (test_browser, test_pdf) follow them.
+    elsewhere = re.compile(r"link to a missing file '(\.\./)*(ja/|rnn-course-en\.pdf)")
     for page in pages:
         report = browser_check.check_page(browser, out, out / f"{page}.html")
-        assert report.problems == [], (page, report.problems)
+        problems = [p for p in report.problems if not elsewhere.match(p)]
+        assert problems == [], (page, report.problems)
         if page != "intro" and page != "chapters/run_times":
             assert report.math > 0, page
     browser.get((out / "chapters" / "01_demo" / "demo_lab.html").as_uri())
