@@ -15,7 +15,7 @@ from sphinx import locale
 from sphinx.application import Sphinx
 
 EDITIONS = {"en": ("English", ""), "ja": ("日本語", "ja/")}   # name, folder under the site root
-EXERCISE_WORDS_JA = {"Exercise": "演習", "Solution to": "解答"}
+EXERCISE_WORDS_JA = {"Exercise": "演習", "Solution": "解答", "Solution to": "解答"}
 
 
 class _Words(gettext.NullTranslations):
@@ -31,8 +31,8 @@ class _Words(gettext.NullTranslations):
         return self._fallback.gettext(message) if self._fallback else message
 
 
-def _exercise_words(app: Sphinx) -> None:
-    if app.config.edition != "ja":
+def _exercise_words(app: Sphinx, config) -> None:
+    if config.edition != "ja":
         return
     key = ("general", "exercise")
     words = _Words(EXERCISE_WORDS_JA)
@@ -58,6 +58,7 @@ def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict[s
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("edition", "en", "html")
-    app.connect("builder-inited", _exercise_words)
+    # before sphinx-exercise's own config-inited handler (priority 500) numbers "Exercise %s"
+    app.connect("config-inited", _exercise_words, priority=400)
     app.connect("html-page-context", _page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

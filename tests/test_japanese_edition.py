@@ -173,3 +173,10 @@ def test_colab_and_download_give_the_japanese_notebook(page):
     assert colab == [f"ja/{page}.ipynb"] and (ROOT / colab[0]).is_file(), colab
     download = JA / "_sources" / f"{page}.ipynb"
     assert json.loads(download.read_text(encoding="utf-8")) == json.loads((ROOT / "ja" / f"{page}.ipynb").read_text(encoding="utf-8"))
+
+
+def test_exercises_and_solutions_are_named_as_japanese_textbooks_name_them():
+    titles = re.findall(r'<p class="admonition-title">(?:<span class="caption-number">)?([^<]*)',
+                        (JA / "chapters/02_bptt/bptt_lab.html").read_text(encoding="utf-8"))
+    assert any(t.startswith("演習 2.") for t in titles) and "解答" in titles, titles
+    assert not [t for t in titles if t.startswith(("練習", "Exercise", "Solution"))], titles
