@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .validation import expect_int
+
 
 @dataclass(frozen=True)
 class Interval:
@@ -83,8 +85,7 @@ def group_bootstrap(metric: Callable[..., float], *arrays: Any, groups: Any = No
         raise ValueError(f"arrays: expected the same number of samples in each, got lengths {lengths}")
     if n == 0:
         raise ValueError("arrays: expected at least one sample, got 0")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot: expected a positive int, got {n_boot!r}")
+    expect_int("n_boot", n_boot)
     if not 0 < level < 1:
         raise ValueError(f"level: expected a coverage strictly between 0 and 1 (e.g. 0.95), got {level!r}")
     labels, members = _as_groups(np.arange(n) if groups is None else groups, n)

@@ -36,6 +36,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
+from .validation import expect_int
+
 K = TypeVar("K", bound=Hashable)
 
 
@@ -54,10 +56,8 @@ def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1,
     Pass the ``device`` the work runs on: GPU kernels run asynchronously, and without waiting
     for them the clock would stop when the work was queued, not when it was done.
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
+    expect_int("repeats", repeats)
+    expect_int("warmup", warmup, low=0)
     device = torch.device(device) if device is not None else None
     for _ in range(warmup):
         fn()
@@ -87,10 +87,8 @@ def fastest_seconds(fns: Mapping[K, Callable[[], Any]], *, rounds: int = 9, warm
     """
     if not isinstance(fns, Mapping) or not fns or not all(callable(f) for f in fns.values()):
         raise ValueError(f"fns must be a non-empty mapping of names to functions, got {fns!r}")
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds must be a positive int, got {rounds!r}")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
+    expect_int("rounds", rounds)
+    expect_int("warmup", warmup, low=0)
     device = torch.device(device) if device is not None else None
     on_cpu = device is None or device.type == "cpu"
     clock = time.process_time if on_cpu else time.perf_counter

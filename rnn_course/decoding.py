@@ -22,7 +22,7 @@ from typing import NamedTuple, Sequence
 
 import torch
 
-from .validation import expect_ndim, expect_shape
+from .validation import expect_int, expect_ndim, expect_shape
 from .vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
 
 
@@ -37,8 +37,7 @@ class Decoded(NamedTuple):
 def _check(src: torch.Tensor, lengths: torch.Tensor, max_len: int) -> None:
     expect_ndim("src", src, 2, ("batch", "S"))
     expect_shape("lengths", lengths, (src.shape[0],), ("batch",))
-    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
-        raise ValueError(f"max_len: expected a positive int, got {max_len!r}")
+    expect_int("max_len", max_len)
 
 
 @torch.no_grad()
@@ -77,8 +76,7 @@ def beam_search(model, src: torch.Tensor, lengths: torch.Tensor, *, beam_width: 
     greedy search.
     """
     _check(src, lengths, max_len)
-    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"beam_width: expected a positive int, got {beam_width!r}")
+    expect_int("beam_width", beam_width)
     if length_penalty < 0:
         raise ValueError(f"length_penalty: expected a value >= 0, got {length_penalty}")
     model.eval()

@@ -38,16 +38,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
+from .validation import expect_int
+
 # Okabe & Ito's colour-blind-safe palette
 FORWARD, GRADIENT, CARRY, CELL_PATH, GATE = "#404040", "#D55E00", "#009E73", "#E69F00", "#56B4E9"
 NODE_FILL = {"x": "#dbe9f6", "h": "#fde2c4", "y": "#d9f0d3", "L": "#eeeeee", "c": "#fff1c9"}
 MAX_STEPS = 8
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name}: expected an integer from {low} to {high}, got {value!r}")
-    return value
 
 
 def _canvas(width: float, height: float) -> tuple[Figure, Axes]:
@@ -110,7 +106,7 @@ def draw_bptt_graph(n_steps: int = 3) -> Figure:
     nodes, gids ``node-<x|h|y|L>-<t>``; backward arrows ``grad-loss-t``, ``grad-out-t``,
     ``grad-rec-t`` (from step t+1 to t, ``n_steps - 1`` of them) and a sum ``sum-t`` per step.
     """
-    _check_int("n_steps", n_steps, 2, MAX_STEPS)
+    expect_int("n_steps", n_steps, 2, MAX_STEPS)
     fig, ax = _canvas(2.4 + 2.2 * n_steps, 5.6)
     rows = {"x": 0.0, "h": 1.8, "y": 3.3, "L": 4.7}
     _node(ax, (0, rows["h"]), r"$h_0$", "h", "node-h-0")
@@ -156,7 +152,7 @@ def draw_gradient_path(n_steps: int = 5, factor: float = 0.6) -> Figure:
     its size when every factor shrinks it by ``factor`` (an illustration, not data).
     gids: ``node-h-<i>``, ``jacobian-<i>``, ``grad-<i>`` and ``bar-<i>`` (``n_steps`` bars).
     """
-    _check_int("n_steps", n_steps, 2, MAX_STEPS)
+    expect_int("n_steps", n_steps, 2, MAX_STEPS)
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
         raise ValueError(f"factor: expected a number between 0 and 1 (a shrinking factor), "
                          f"got {factor!r}")
@@ -200,8 +196,8 @@ def draw_tbptt_chunks(k: int = 4, n_chunks: int = 3) -> Figure:
     the end of each chunk. gids: ``chunk-<i>``, ``node-h-<t>``, ``fwd-<t>``, ``carry-<i>``
     (``n_chunks - 1``), ``grad-<t>``, ``cut-<i>``, ``update-<i>``.
     """
-    _check_int("k", k, 2, 6)
-    _check_int("n_chunks", n_chunks, 2, 4)
+    expect_int("k", k, 2, 6)
+    expect_int("n_chunks", n_chunks, 2, 4)
     n = k * n_chunks
     dx, y = 1.0, 1.6
     fig, ax = _canvas(1.5 + 0.95 * n, 3.9)
@@ -241,9 +237,9 @@ def draw_k1_k2_windows(k1: int = 3, k2: int = 6, n_steps: int = 15) -> Figure:
     new steps through the last ``k2`` steps. One row per update; gids ``window-<i>`` (the
     ``k2`` steps backpropagated) and ``new-<i>`` (the ``k1`` new steps).
     """
-    _check_int("k1", k1, 1, 8)
-    _check_int("k2", k2, 1, 16)
-    _check_int("n_steps", n_steps, 2, 32)
+    expect_int("k1", k1, 1, 8)
+    expect_int("k2", k2, 1, 16)
+    expect_int("n_steps", n_steps, 2, 32)
     if k1 > k2:
         raise ValueError(f"k1 must be at most k2 (an update cannot skip steps), got k1={k1}, k2={k2}")
     updates = list(range(k1, n_steps + 1, k1))
@@ -373,8 +369,8 @@ def draw_attention_step(n_source: int = 6, n_pad: int = 2) -> Figure:
     ``node-pad-*``, ``weight-*`` (one line per real position, its weight in ``weight_value``),
     ``node-context``, ``node-query``, ``node-out``, ``enc-fwd-*``, ``enc-bwd-*``.
     """
-    _check_int("n_source", n_source, 2, MAX_STEPS)
-    _check_int("n_pad", n_pad, 0, n_source - 1)
+    expect_int("n_source", n_source, 2, MAX_STEPS)
+    expect_int("n_pad", n_pad, 0, n_source - 1)
     n_real = n_source - n_pad
     alpha = attention_example_weights(n_real)
     fig, ax = _canvas(8.6, 4.6)
@@ -548,7 +544,7 @@ def draw_scan(n_steps: int = 8) -> Figure:
     gids: ``loop-node-*``, ``loop-arrow-*``, ``scan-input-*``, ``combine-<round>-<pos>``,
     ``scan-arrow-*``, ``round-label-*``.
     """
-    _check_int("n_steps", n_steps, 2, 16)
+    expect_int("n_steps", n_steps, 2, 16)
     if n_steps & (n_steps - 1):
         raise ValueError(f"n_steps: expected a power of two, got {n_steps}")
     rounds = scan_schedule(n_steps)

@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from .validation import expect_shape
+from .validation import expect_int, expect_shape
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
@@ -76,8 +76,7 @@ def count_parameters(kind: str, input_size: int, hidden_size: int, num_layers: i
     if kind not in GATES:
         raise ValueError(f"kind: expected one of {', '.join(GATES)}, got {kind!r}")
     for name, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name}: expected a positive int, got {v!r}")
+        expect_int(name, v)
     g, h, dirs = GATES[kind], hidden_size, 2 if bidirectional else 1
     total = 0
     for k in range(num_layers):

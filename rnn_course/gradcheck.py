@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .device import get_device
-from .numpy_rnn import LOSSES, MODES, PARAM_NAMES
+from .numpy_rnn import PARAM_NAMES, check_loss_arguments
 from .validation import expect_ndim, expect_shape
 
 
@@ -92,11 +92,7 @@ def autograd_gradients(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarr
     Same arguments and the same returned names (Wx, Wh, b, Wy, by, x, h0). Runs on ``device``
     (default ``get_device()``; Apple's MPS has no float64, so it falls back to the CPU there).
     """
-    if mode not in MODES or loss not in LOSSES:
-        raise ValueError(f"expected mode in {MODES} and loss in {LOSSES}, got mode={mode!r}, loss={loss!r}")
-    missing = [k for k in PARAM_NAMES if k not in params]
-    if missing:
-        raise ValueError(f"params: expected keys {PARAM_NAMES}, missing {missing}")
+    check_loss_arguments(params, mode, loss)
     device = torch.device(device) if device is not None else get_device()
     device = torch.device("cpu") if device.type == "mps" else device
     expect_ndim("x", x, 3, ("batch", "time", "features"))

@@ -33,7 +33,7 @@ import math
 import torch
 from torch import nn
 
-from .validation import expect_same_device, expect_shape
+from .validation import expect_int, expect_same_device, expect_shape
 
 
 def last_observed(values: torch.Tensor, mask: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:
@@ -67,8 +67,7 @@ class GRUD(nn.Module):
                  input_decay: bool = True, hidden_decay: bool = True) -> None:
         super().__init__()
         for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name}: expected a positive int, got {v!r}")
+            expect_int(name, v)
         self.input_size, self.hidden_size = input_size, hidden_size
         self.input_decay, self.hidden_decay = bool(input_decay), bool(hidden_decay)
         x_mean = torch.zeros(input_size) if x_mean is None else torch.as_tensor(x_mean)

@@ -25,6 +25,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .validation import expect_int
+
 # The 36 time series of Silva et al. (2012), plus Weight, which is measured repeatedly too.
 VARIABLES: tuple[str, ...] = (
     "ALP", "ALT", "AST", "Albumin", "BUN", "Bilirubin", "Cholesterol", "Creatinine", "DiasABP",
@@ -119,8 +121,7 @@ def hourly_grid(events: pd.DataFrame, record_ids: Any = None, hours: int = 48,
     Several measurements in one hour are averaged. Descriptor rows (minute 0) are left out.
     """
     _check_events(events)
-    if isinstance(hours, bool) or not isinstance(hours, (int, np.integer)) or hours < 1:
-        raise ValueError(f"hours: expected a positive int, got {hours!r}")
+    expect_int("hours", hours)
     variables = tuple(variables)
     unknown = sorted(set(variables) - set(VARIABLES))
     if unknown:

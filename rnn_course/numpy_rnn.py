@@ -139,6 +139,15 @@ def _output_loss(scores: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, n
     return float(0.5 * (diff**2).sum() / N), diff / N
 
 
+def check_loss_arguments(params: dict[str, np.ndarray], mode: str, loss: str) -> None:
+    """The guard of :func:`loss_and_grads` and of ``gradcheck.autograd_gradients``."""
+    if mode not in MODES or loss not in LOSSES:
+        raise ValueError(f"expected mode in {MODES} and loss in {LOSSES}, got mode={mode!r}, loss={loss!r}")
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise ValueError(f"params: expected keys {PARAM_NAMES}, missing {missing}")
+
+
 def loss_and_grads(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, h0: np.ndarray | None = None,
                    *, mode: str = "many_to_many", loss: str = "cross_entropy") -> tuple[float, dict[str, np.ndarray]]:
     """Loss and gradients of an RNN with an affine output layer ``scores = h @ Wy + by``.
@@ -149,11 +158,7 @@ def loss_and_grads(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, 
     time and averaged over the batch. Returns (loss, grads) with grads for every parameter
     and for the inputs "x" (N, T, D) and "h0" (N, H).
     """
-    if mode not in MODES or loss not in LOSSES:
-        raise ValueError(f"expected mode in {MODES} and loss in {LOSSES}, got mode={mode!r}, loss={loss!r}")
-    missing = [k for k in PARAM_NAMES if k not in params]
-    if missing:
-        raise ValueError(f"params: expected keys {PARAM_NAMES}, missing {missing}")
+    check_loss_arguments(params, mode, loss)
     Wx, Wh, b, Wy, by = (params[k] for k in PARAM_NAMES)
     expect_ndim("x", x, 3, ("batch", "time", "features"))
     h0 = np.zeros((x.shape[0], Wh.shape[0])) if h0 is None else h0

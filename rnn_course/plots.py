@@ -32,7 +32,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-from .validation import as_float_array
+from .validation import as_float_array, expect_int
 
 # Okabe & Ito's palette, in the order of the colour cycle (C0 blue, C1 orange, ...). Their
 # yellow (#F0E442) is left out: too pale for a line on white.
@@ -310,8 +310,7 @@ def draw_unrolled_rnn(n_steps: int = 4, *, ax: Axes | None = None, labels: bool 
     name on it: the same three matrices appear at every step (parameter sharing).
     Draws ``3 + 1 + 3 * n_steps`` boxes (folded, h_0, unrolled).
     """
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or not 1 <= n_steps <= MAX_UNROLL:
-        raise ValueError(f"n_steps: expected an integer from 1 to {MAX_UNROLL} (more steps do not fit), got {n_steps!r}")
+    expect_int("n_steps", n_steps, high=MAX_UNROLL, hint="more steps do not fit")
     if not isinstance(labels, bool):
         raise TypeError(f"labels: expected True or False, got {type(labels).__name__}")
     ax = _new_axes(ax, (2.6 + 1.55 * n_steps, 3.6))

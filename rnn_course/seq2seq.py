@@ -34,7 +34,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import Attention
-from .validation import expect_dtype, expect_ndim, expect_shape
+from .validation import expect_dtype, expect_int, expect_ndim, expect_shape
 from .vocab import PAD_ID
 
 PLACEMENTS = ("luong", "bahdanau")
@@ -179,8 +179,7 @@ class Seq2Seq(nn.Module):
         decoder_size = 2 * hidden_size if decoder_size is None else decoder_size
         for name, value in [("src_vocab_size", src_vocab_size), ("tgt_vocab_size", tgt_vocab_size),
                             ("emb_size", emb_size), ("hidden_size", hidden_size), ("decoder_size", decoder_size)]:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected a positive int, got {value!r}")
+            expect_int(name, value)
         self.encoder = Encoder(src_vocab_size, emb_size, hidden_size)
         decoder = LuongDecoder if placement == "luong" else BahdanauDecoder
         self.decoder = decoder(tgt_vocab_size, emb_size, decoder_size, self.encoder.output_size, attention)

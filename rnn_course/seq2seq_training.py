@@ -22,6 +22,7 @@ from tqdm import tqdm
 from .seq2seq import seq2seq_loss
 from .training import History, optimisation_step, to_device
 from .vocab import EOS_ID, PAD_ID, Vocab
+from .validation import expect_int
 
 
 class Pairs(NamedTuple):
@@ -50,8 +51,7 @@ def batches(pairs: Pairs, batch_size: int, *, shuffle: bool = True, seed: int = 
     Whole batches are cut by index (no per-example collation) and shuffled by their own seeded
     generator, so the order does not depend on anything else that draws random numbers.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    expect_int("batch_size", batch_size)
     dataset = torch.utils.data.TensorDataset(*pairs)
     sampler = (torch.utils.data.RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
                if shuffle else torch.utils.data.SequentialSampler(dataset))
@@ -81,8 +81,7 @@ def train_seq2seq(model: nn.Module, pairs: Pairs, *, steps: int, batch_size: int
             every update; ``None`` keeps the model's own ratio.
         seed: seeds the batch order (epoch ``e`` is shuffled with ``seed + e``).
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps: expected a positive int, got {steps!r}")
+    expect_int("steps", steps)
     if not 0.0 <= warmup < 1.0:
         raise ValueError(f"warmup: expected a share of the steps in [0, 1), got {warmup}")
     device = device or next(model.parameters()).device

@@ -19,6 +19,8 @@ from __future__ import annotations
 import random
 import re
 
+from .validation import expect_int
+
 FORMS = {"tab": ("tablet", "tablets"), "cap": ("capsule", "capsules"), "puff": ("puff", "puffs")}
 ROUTES = {"PO": "by mouth", "SL": "under the tongue", "INH": "by inhalation"}
 ROUTES_FOR_FORM = {"tab": ("PO", "SL"), "cap": ("PO",), "puff": ("INH",)}
@@ -31,8 +33,7 @@ _SIG = re.compile(r"([1-4]) (tab|cap|puff) (PO|SL|INH) (\w+)( PRN)? x(\d+)d")
 
 def random_sigs(n: int, *, seed: int) -> list[str]:
     """``n`` random sigs (repeats possible: there are only a few thousand different ones)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n: expected a non-negative int, got {n!r}")
+    expect_int("n", n, low=0)
     rng = random.Random(seed)
     out = []
     for _ in range(n):

@@ -22,7 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from .causal_transformer import KVCache
 from .cost import synchronize
-from .validation import expect_ndim, expect_shape
+from .validation import expect_int, expect_ndim, expect_shape
 
 
 class StreamingGRU(nn.Module):
@@ -104,8 +104,7 @@ def profile_streams(models: dict[str, nn.Module], signal: torch.Tensor, checkpoi
     if len(checkpoints) == 0 or checkpoints[0] < 0 or any(b <= a for a, b in zip(checkpoints, checkpoints[1:])):
         raise ValueError(f"checkpoints must be a non-empty increasing list of sample counts >= 0, got {checkpoints}")
     for name, value in (("n_timed", n_timed), ("block", block)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        expect_int(name, value)
     if checkpoints[-1] + 1 + n_timed > signal.shape[0]:
         raise ValueError(f"the signal has {signal.shape[0]} samples; the last checkpoint needs "
                          f"{checkpoints[-1] + 1 + n_timed} ({checkpoints[-1]} + 1 counted + n_timed = {n_timed})")

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import torch
 
+from .validation import expect_int
+
 ADDING_CHANCE_MSE = 1.0 / 6.0
 IGNORE = -100  # target of steps without a question (cross_entropy's ignore_index)
 
@@ -89,8 +91,7 @@ def delayed_cue_stream(n_streams: int, n_steps: int, *, delay: int = 20, n_class
     ``log(n_classes)``.
     """
     for name, value in (("n_streams", n_streams), ("n_steps", n_steps), ("delay", delay)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        expect_int(name, value)
     if n_classes < 2 or max_gap < 0:
         raise ValueError(f"need n_classes >= 2 and max_gap >= 0, got {n_classes} and {max_gap}")
     g = _generator(seed)

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from .device import get_device
 from .tasks import IGNORE
 from .training import History, optimisation_step, validate_clip_grad_norm
-from .validation import expect_ndim
+from .validation import expect_int, expect_ndim
 
 State = Any  # None, a tensor (B layout of the module), or a tuple of tensors such as (h, c)
 
@@ -54,12 +54,6 @@ def detach_state(h: State) -> State:
                     f"(h, c), got {type(h).__name__}")
 
 
-def _check_k(name: str, k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"{name} must be an integer >= 1 (time steps), got {k!r}")
-    return int(k)
-
-
 def make_streams(series: torch.Tensor | np.ndarray, n_streams: int) -> torch.Tensor:
     """Cut a long signal into ``n_streams`` contiguous pieces, one per batch row.
 
@@ -71,7 +65,7 @@ def make_streams(series: torch.Tensor | np.ndarray, n_streams: int) -> torch.Ten
     if series.ndim == 1:
         series = series[:, None]
     expect_ndim("series", series, 2, ("time", "features"))
-    n_streams = _check_k("n_streams", n_streams)
+    n_streams = expect_int("n_streams", n_streams)
     if n_streams > series.shape[0]:
         raise ValueError(f"n_streams: expected at most {series.shape[0]} (the series length), got {n_streams}")
     length = series.shape[0] // n_streams
@@ -84,7 +78,7 @@ def chunk_sequence(x: torch.Tensor, y: torch.Tensor, k: int) -> Iterator[tuple[t
     ``x (B, T, F)``, ``y (B, T, ...)``; the last chunk is shorter when ``k`` does not divide T.
     """
     expect_ndim("x", x, 3, ("batch", "time", "features"))
-    k = _check_k("k", k)
+    k = expect_int("k", k, hint="time steps")
     if tuple(y.shape[:2]) != tuple(x.shape[:2]):
         raise ValueError(f"y: expected shape (batch, time, ...) = ({x.shape[0]}, {x.shape[1]}, ...) "
                          f"to match x, got {tuple(y.shape)}")
@@ -150,11 +144,11 @@ def train_tbptt(
     :func:`~rnn_course.training.fit`. Returns a :class:`~rnn_course.training.History` (loss
     and gradient norm of every update).
     """
-    k = _check_k("k", k)
-    k1 = k if k1 is None else _check_k("k1", k1)
+    k = expect_int("k", k, hint="time steps")
+    k1 = k if k1 is None else expect_int("k1", k1, hint="time steps")
     if k1 > k:
         raise ValueError(f"k1 (steps between updates) must be at most k (steps backpropagated), got k1={k1}, k={k}")
-    epochs = _check_k("epochs", epochs)
+    epochs = expect_int("epochs", epochs)
     validate_clip_grad_norm(clip_grad_norm)
     next(chunk_sequence(x, y, k))  # validates shapes
     device = torch.device(device) if device is not None else get_device()
@@ -273,7 +267,7 @@ def measure_update(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: 
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
     best = float("inf")
-    for _ in range(_check_k("repeats", repeats)):
+    for _ in range(expect_int("repeats", repeats)):
         start = time.perf_counter()
         loss_fn(model(x, None)[0], y).backward()
         if cuda:

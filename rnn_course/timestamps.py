@@ -34,6 +34,8 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Callable, NamedTuple, Sequence
 
+from .validation import expect_int
+
 FIRST_MOMENT = datetime(1970, 1, 1, 0, 0)
 LAST_MOMENT = datetime(2039, 12, 31, 23, 59)
 _N_MINUTES = int((LAST_MOMENT - FIRST_MOMENT).total_seconds() // 60) + 1
@@ -72,8 +74,7 @@ def era_year_to_gregorian(era: str, year: int) -> int:
     """Gregorian year of ``year`` of an era given by name or letter: ('令和', 6) -> 2024."""
     for name, letter, first in ERAS:
         if era in (name, letter):
-            if isinstance(year, bool) or not isinstance(year, int) or year < 1:
-                raise ValueError(f"year: expected a positive int (1 is written 元年), got {year!r}")
+            expect_int("year", year, hint="1 is written 元年")
             return first.year + year - 1
     raise ValueError(f"era: expected one of {[e[0] for e in ERAS] + [e[1] for e in ERAS]}, got {era!r}")
 
@@ -138,8 +139,7 @@ def sample_moments(n: int, *, seed: int, near_era_change: float = 0.05,
     A share ``near_era_change`` of them falls within three days of an era change (the last
     days of Shōwa and Heisei, the first of Heisei and Reiwa), so that the boundaries are seen.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n: expected a non-negative int, got {n!r}")
+    expect_int("n", n, low=0)
     if not 0.0 <= near_era_change <= 1.0:
         raise ValueError(f"near_era_change: expected a share in [0, 1], got {near_era_change}")
     rng = random.Random(seed)

@@ -16,6 +16,7 @@ from torch.nn.utils.rnn import PackedSequence
 from tqdm import tqdm
 
 from .device import get_device
+from .validation import expect_int
 
 
 @dataclass
@@ -147,8 +148,7 @@ def fit(
         clip_grad_norm: if set, rescale the gradient so its global norm is at most this.
         device: defaults to :func:`rnn_course.get_device`.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an int of at least 1, got {epochs!r}")
+    expect_int("epochs", epochs)
     validate_clip_grad_norm(clip_grad_norm)
     device = torch.device(device) if device is not None else get_device()
     model.to(device)

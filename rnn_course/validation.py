@@ -6,6 +6,7 @@ Use ``None`` in an expected shape for "any size".
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -14,6 +15,24 @@ import torch
 
 def _fmt(shape: Sequence[Any]) -> str:
     return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def expect_int(name: str, value: Any, low: int = 1, high: int | None = None, hint: str = "") -> int:
+    """Return ``value`` as an ``int`` if it is a whole number from ``low`` to ``high``.
+
+    Otherwise raise ``ValueError`` naming what was expected and what arrived, e.g.
+    ``k: expected a positive int (time steps), got 0``; ``hint`` goes in the parentheses.
+    ``True`` is an int to Python but never a count, so booleans are refused; NumPy integers
+    are accepted.
+    """
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or value < low or (high is not None and value > high)):
+        if high is not None:
+            want = f"an integer from {low} to {high}"
+        else:
+            want = {1: "a positive int", 0: "a non-negative int"}.get(low, f"an int >= {low}")
+        raise ValueError(f"{name}: expected {want}{f' ({hint})' if hint else ''}, got {value!r}")
+    return int(value)
 
 
 def expect_shape(name: str, x: Any, expected: Sequence[int | None], names: Sequence[str] | None = None) -> None:

@@ -59,7 +59,7 @@ def test_fastest_seconds_bad_functions(bad, match):
 
 
 def test_fastest_seconds_bad_counts():
-    with pytest.raises(ValueError, match="rounds must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="rounds: expected a positive int, got 0"):
         fastest_seconds({"a": lambda: None}, rounds=0)
     with pytest.raises(ValueError, match="warmup"):
         fastest_seconds({"a": lambda: None}, warmup=-1)

@@ -66,7 +66,7 @@ def test_bad_arguments():
         profile_streams(models, signal, [10, 5])
     with pytest.raises(ValueError, match="increasing"):
         profile_streams(models, signal, [])
-    with pytest.raises(ValueError, match="n_timed must be a positive int"):
+    with pytest.raises(ValueError, match="n_timed: expected a positive int"):
         profile_streams(models, signal, [0], n_timed=0)
     with pytest.raises(ValueError, match="the last checkpoint needs 105"):
         profile_streams(models, signal, [0, 90], n_timed=14)

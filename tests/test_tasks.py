@@ -82,7 +82,7 @@ def test_delayed_cue_stream_answers_are_the_cues_delay_steps_back():
 
 
 def test_delayed_cue_stream_errors():
-    with pytest.raises(ValueError, match="delay must be an integer >= 1"):
+    with pytest.raises(ValueError, match="delay: expected a positive int"):
         delayed_cue_stream(2, 100, delay=0)
     with pytest.raises(ValueError, match="n_classes >= 2"):
         delayed_cue_stream(2, 100, n_classes=1)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -35,8 +36,8 @@ def test_make_streams_are_contiguous_pieces_and_drop_the_remainder():
     assert two_features.shape == (2, 5, 2) and two_features[1, 0].tolist() == [10.0, 11.0]
 
 
-@pytest.mark.parametrize("n_streams, match", [(0, "n_streams must be an integer >= 1"),
-                                              (11, "expected at most 10"), (2.0, "integer")])
+@pytest.mark.parametrize("n_streams, match", [(0, "n_streams: expected a positive int, got 0"),
+                                              (11, "expected at most 10"), (2.0, "n_streams: expected a positive int, got 2.0")])
 def test_make_streams_errors(n_streams, match):
     with pytest.raises(ValueError, match=match):
         tbptt.make_streams(np.zeros(10), n_streams)
@@ -66,7 +67,7 @@ def test_stateful_batches_continue_each_stream():
 @pytest.mark.parametrize("k", [0, -3, 2.5, True, "10"])
 def test_chunk_sequence_rejects_bad_k(k):
     x, y = _data()
-    with pytest.raises(ValueError, match=r"k must be an integer >= 1"):
+    with pytest.raises(ValueError, match=re.escape(f"k: expected a positive int (time steps), got {k!r}")):
         next(tbptt.chunk_sequence(x, y, k))
 
 
@@ -241,9 +242,9 @@ def test_train_tbptt_learns_a_one_step_delay():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(k=0), r"k must be an integer >= 1"),
+    (dict(k=0), r"k: expected a positive int \(time steps\), got 0"),
     (dict(k=5, k1=6), r"k1 \(steps between updates\) must be at most k.*k1=6, k=5"),
-    (dict(k=5, epochs=0), r"epochs must be an integer >= 1"),
+    (dict(k=5, epochs=0), r"epochs: expected a positive int, got 0"),
     (dict(k=5, clip_grad_norm=0.0), r"clip_grad_norm must be positive"),
 ])
 def test_train_tbptt_errors(kwargs, match):

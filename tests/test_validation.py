@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_course.validation import as_float_array, expect_dtype, expect_ndim, expect_same_device, expect_shape
+from rnn_course.validation import (as_float_array, expect_dtype, expect_int, expect_ndim, expect_same_device,
+                                   expect_shape)
 
 
 # ------------------------------------------------------------------ expect_shape
@@ -115,3 +116,37 @@ def test_as_float_array_rejects_non_numbers(bad, dtype):
     with pytest.raises(TypeError) as info:
         as_float_array("labels", bad)
     assert str(info.value) == f"labels: expected numbers, got dtype {dtype}"
+
+
+# ------------------------------------------------------------------ expect_int
+def test_expect_int_returns_a_python_int_and_accepts_numpy_integers():
+    assert expect_int("k", 3) == 3
+    value = expect_int("k", np.int64(5), high=5)
+    assert value == 5 and type(value) is int
+    assert expect_int("n", 0, low=0) == 0
+
+
+@pytest.mark.parametrize("bad, message", [
+    (True, "k: expected a positive int, got True"),          # True is an int to Python, not a count
+    (2.0, "k: expected a positive int, got 2.0"),
+    ("3", "k: expected a positive int, got '3'"),
+    (None, "k: expected a positive int, got None"),
+    (0, "k: expected a positive int, got 0"),
+    (-1, "k: expected a positive int, got -1"),
+])
+def test_expect_int_names_the_argument_what_was_expected_and_what_arrived(bad, message):
+    with pytest.raises(ValueError) as info:
+        expect_int("k", bad)
+    assert str(info.value) == message
+
+
+def test_expect_int_other_bounds_and_a_hint():
+    with pytest.raises(ValueError) as info:
+        expect_int("n_steps", 9, high=8, hint="more steps do not fit")
+    assert str(info.value) == "n_steps: expected an integer from 1 to 8 (more steps do not fit), got 9"
+    with pytest.raises(ValueError, match="^n: expected a non-negative int, got -1$"):
+        expect_int("n", -1, low=0)
+    with pytest.raises(ValueError, match="^width: expected an int >= 2, got 1$"):
+        expect_int("width", 1, low=2)
+    with pytest.raises(ValueError, match="^k: expected an integer from 2 to 6, got 1$"):
+        expect_int("k", 1, low=2, high=6)

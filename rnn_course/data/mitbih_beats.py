@@ -23,6 +23,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt, sosfiltfilt
 
 from .mitbih import AAMI_CLASSES, MitbihRecord, load_mitbih_record, mitbih_records
+from ..validation import expect_int
 
 CLASSES = ("N", "S", "V", "F", "Q")  # AAMI EC57 classes; the label of a beat is its index here
 DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122",
@@ -121,8 +122,7 @@ def rr_features(beat_samples: np.ndarray, fs: float, local: int = LOCAL_BEATS,
     if np.any(np.diff(samples) <= 0):
         raise ValueError("beat_samples: expected strictly increasing sample indices")
     for name, k in (("local", local), ("long", long)):
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"{name}: expected a positive int (a number of RR intervals), got {k!r}")
+        expect_int(name, k, hint="a number of RR intervals")
     n = len(samples)
     rr = np.diff(samples) / fs                      # rr[j] = interval ending at beat j + 1
     pre, post = np.full(n, np.nan), np.full(n, np.nan)
