@@ -3,6 +3,14 @@
 ``get_device()`` picks the fastest available backend in a fixed order — CUDA, then Apple's
 MPS, then the CPU — unless the environment variable ``RNN_COURSE_DEVICE`` names one.
 ``seed_everything(seed)`` seeds Python, NumPy and PyTorch (all GPUs included).
+
+The rule for every function of the package: it works on the device the model already lives
+on (:func:`module_device`) and moves only the batches there; none calls ``get_device()`` on
+its own. The notebook chooses the device once, visibly (``model = Model().to(device)``).
+A ``device=`` argument, where a function has one, is that choice written in the call:
+``fit`` and ``train_tbptt`` then move the model there first. Functions that take NumPy
+arrays rather than a model (``gradcheck.autograd_gradients``) run on the CPU unless given
+a ``device``.
 """
 from __future__ import annotations
 
@@ -63,6 +71,13 @@ def get_device(preferred: str | None = None, verbose: bool = False) -> torch.dev
     if verbose:
         print(f"Using device {device} ({why}).")
     return device
+
+
+def module_device(module: torch.nn.Module) -> torch.device:
+    """The device of a module's first parameter (or buffer); the CPU if it has neither."""
+    for tensor in (*module.parameters(), *module.buffers()):
+        return tensor.device
+    return torch.device("cpu")
 
 
 def seed_everything(seed: int = 0) -> None:

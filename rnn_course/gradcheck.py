@@ -90,10 +90,11 @@ def autograd_gradients(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarr
     """The loss and gradients of ``numpy_rnn.loss_and_grads``, computed by torch.autograd in float64.
 
     Same arguments and the same returned names (Wx, Wh, b, Wy, by, x, h0). Runs on ``device``
-    (default ``get_device()``; Apple's MPS has no float64, so it falls back to the CPU there).
+    (default the CPU, where NumPy arrays live; Apple's MPS has no float64, so it falls back
+    to the CPU there).
     """
     check_loss_arguments(params, mode, loss)
-    device = torch.device(device) if device is not None else get_device()
+    device = get_device(device) if device is not None else torch.device("cpu")
     device = torch.device("cpu") if device.type == "mps" else device
     expect_ndim("x", x, 3, ("batch", "time", "features"))
     h0 = np.zeros((x.shape[0], params["Wh"].shape[0])) if h0 is None else h0

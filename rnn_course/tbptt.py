@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .device import get_device
+from .device import get_device, module_device
 from .tasks import IGNORE
 from .training import History, optimisation_step, validate_clip_grad_norm
 from .validation import expect_int, expect_ndim
@@ -142,7 +142,8 @@ def train_tbptt(
     (so the backward pass stops ``k`` steps back). Each epoch starts from a zero state.
     ``clip_grad_norm`` rescales each update's gradient to at most that global norm, as in
     :func:`~rnn_course.training.fit`. Returns a :class:`~rnn_course.training.History` (loss
-    and gradient norm of every update).
+    and gradient norm of every update). Trains on the model's own device, or on ``device``
+    if one is named (the model is moved there first).
     """
     k = expect_int("k", k, hint="time steps")
     k1 = k if k1 is None else expect_int("k1", k1, hint="time steps")
@@ -151,7 +152,7 @@ def train_tbptt(
     epochs = expect_int("epochs", epochs)
     validate_clip_grad_norm(clip_grad_norm)
     next(chunk_sequence(x, y, k))  # validates shapes
-    device = torch.device(device) if device is not None else get_device()
+    device = get_device(device) if device is not None else module_device(model)
     model.to(device)
     x, y = x.to(device), y.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)

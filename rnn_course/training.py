@@ -1,6 +1,6 @@
 """A small, explicit training loop shared by the notebooks.
 
-``fit`` moves the model and every batch to the device, shows a plain ``tqdm`` progress bar,
+``fit`` moves every batch to the model's device, shows a plain ``tqdm`` progress bar,
 records the loss of every step and epoch and the gradient norm of every step (before
 clipping, so you can see what clipping did), optionally clips, and returns a ``History``.
 Batches are ``(inputs, targets)`` pairs; ``inputs`` may be a tensor or a tuple of tensors.
@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 from tqdm import tqdm
 
-from .device import get_device
+from .device import get_device, module_device
 from .validation import expect_int
 
 
@@ -85,7 +85,7 @@ def _unpack(batch: Any) -> tuple[Any, torch.Tensor]:
 @torch.no_grad()
 def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable, device: torch.device | None = None) -> float:
     """Mean loss of ``model`` over ``loader`` (weighted by batch size), in eval mode."""
-    device = device or next(model.parameters()).device
+    device = device or module_device(model)
     model.eval()
     total, count = 0.0, 0
     for batch in loader:
@@ -146,11 +146,12 @@ def fit(
         loss_fn: ``loss_fn(model(inputs), targets)`` -> scalar tensor.
         optimizer: defaults to Adam with learning rate ``lr``.
         clip_grad_norm: if set, rescale the gradient so its global norm is at most this.
-        device: defaults to :func:`rnn_course.get_device`.
+        device: where to train; by default the model's own device (see
+            :mod:`rnn_course.device`). Naming one moves the model there first.
     """
     expect_int("epochs", epochs)
     validate_clip_grad_norm(clip_grad_norm)
-    device = torch.device(device) if device is not None else get_device()
+    device = get_device(device) if device is not None else module_device(model)
     model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = History()

@@ -3,7 +3,8 @@
 Machines with a GPU are simulated by monkeypatching ``torch.cuda.is_available`` and
 ``torch.backends.mps.is_available`` (``torch.device("cuda")`` can be built without a GPU;
 only moving a tensor there needs one). ``fit`` and ``to_device`` are checked to move the
-model and every batch to the device they are given: with the ``meta`` device (which every
+model and every batch to the device they are given (and ``fit`` to stay on the model's own
+device when given none): with the ``meta`` device (which every
 PyTorch build has) for ``to_device``, so that a forgotten tensor would visibly stay behind.
 """
 from __future__ import annotations
@@ -20,7 +21,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnn_course import available_devices, get_device, seed_everything
-from rnn_course.device import DEVICE_ENV_VAR
+from rnn_course import tbptt
+from rnn_course.device import DEVICE_ENV_VAR, module_device
 from rnn_course.training import fit, to_device
 
 
@@ -261,19 +263,37 @@ def test_the_device_test_fails_when_a_batch_is_not_moved(monkeypatch):
             nn.functional.mse_loss, epochs=1, device="cpu", progress=False)
 
 
-def test_fit_without_device_uses_get_device(monkeypatch):
-    monkeypatch.setenv(DEVICE_ENV_VAR, "cpu")
+def test_fit_without_device_trains_where_the_model_is(monkeypatch):
+    # The package never picks a device on its own: $RNN_COURSE_DEVICE naming a GPU that is
+    # not there does not matter, because fit does not ask get_device().
+    simulate(monkeypatch, cuda=False, mps=False)
+    monkeypatch.setenv(DEVICE_ENV_VAR, "cuda")
     model = _Recorder()
     fit(model, [(torch.randn(2, 3), torch.randn(2, 1))], nn.functional.mse_loss, epochs=1, progress=False)
     assert model.seen == [torch.device("cpu")]
 
 
-def test_fit_with_unavailable_device_fails_before_training(monkeypatch):
+def test_train_tbptt_without_device_trains_where_the_model_is(monkeypatch):
     simulate(monkeypatch, cuda=False, mps=False)
     monkeypatch.setenv(DEVICE_ENV_VAR, "cuda")
+    model = tbptt.RecurrentModel(input_size=1, hidden_size=4, output_size=1)
+    x = torch.randn(2, 10, 1)
+    tbptt.train_tbptt(model, x, x, nn.functional.mse_loss, k=5, progress=False)
+    assert module_device(model) == torch.device("cpu")
+
+
+def test_module_device_reads_parameters_then_buffers_then_says_cpu():
+    assert module_device(nn.Linear(2, 2).to("meta")) == torch.device("meta")
+    assert module_device(nn.BatchNorm1d(2, affine=False).to("meta")) == torch.device("meta")
+    assert module_device(nn.ReLU()) == torch.device("cpu")
+
+
+def test_fit_with_unavailable_device_fails_before_training(monkeypatch):
+    simulate(monkeypatch, cuda=False, mps=False)
     model = _Recorder()
     with pytest.raises(RuntimeError, match="available: cpu"):
-        fit(model, [(torch.randn(2, 3), torch.randn(2, 1))], nn.functional.mse_loss, epochs=1, progress=False)
+        fit(model, [(torch.randn(2, 3), torch.randn(2, 1))], nn.functional.mse_loss, epochs=1,
+            device="cuda", progress=False)
     assert model.seen == []
 
 

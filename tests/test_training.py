@@ -211,7 +211,7 @@ def test_empty_loader():
 
 
 def test_unknown_device_string():
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ValueError, match="unknown device 'nodevice': expected one of cuda, mps, cpu"):
         fit(model(), regression(), mse, epochs=1, device="nodevice", progress=False)
 
 
