@@ -66,9 +66,12 @@ def gru_cell(x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.T
     return (1 - z) * n + z * h
 
 
-def count_parameters(kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
+def count_parameters_formula(kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
                      bidirectional: bool = False, bias: bool = True) -> int:
     """Number of parameters of ``nn.RNN``/``nn.GRU``/``nn.LSTM`` with these sizes, by formula.
+
+    (To count the parameters of a model already built, use
+    :func:`rnn_course.training.count_parameters`.)
 
     Per layer and direction: ``G * H * (D_k + H)`` weights plus ``2 * G * H`` biases, with
     G = 1, 3, 4 gate blocks and D_k = input_size for layer 0, ``H * directions`` above it.
@@ -94,7 +97,7 @@ class _ScratchRNN(nn.Module):
                  batch_first: bool = False, device: torch.device | str | None = None,
                  dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        count_parameters(self.kind, input_size, hidden_size, num_layers)  # validates the sizes
+        count_parameters_formula(self.kind, input_size, hidden_size, num_layers)  # validates the sizes
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first = bias, batch_first
         g, opts = GATES[self.kind], {"device": device, "dtype": dtype}

@@ -34,6 +34,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import Attention
+from .training import count_parameters  # noqa: F401  (re-exported: the chapter 6 labs import it from here)
 from .validation import expect_dtype, expect_int, expect_ndim, expect_shape
 from .vocab import PAD_ID
 
@@ -241,10 +242,5 @@ def seq2seq_loss(logits: torch.Tensor, tgt_out: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy per real target token: ``PAD_ID`` positions are ignored."""
     expect_shape("tgt_out", tgt_out, logits.shape[:2], ("batch", "T"))
     return F.cross_entropy(logits.transpose(1, 2), tgt_out, ignore_index=PAD_ID)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 

@@ -67,6 +67,15 @@ def _call(model: nn.Module, inputs: Any) -> torch.Tensor:
     return model(inputs)
 
 
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters of a built model (the sum of their ``numel()``).
+
+    For the count an ``nn.RNN``/``nn.GRU``/``nn.LSTM`` of given sizes would have, before
+    building it, see :func:`rnn_course.gated.count_parameters_formula`.
+    """
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def grad_norm(parameters: Iterable[torch.nn.Parameter]) -> float:
     """Global L2 norm of all gradients (parameters without a gradient are skipped)."""
     norms = [p.grad.detach().norm() for p in parameters if p.grad is not None]

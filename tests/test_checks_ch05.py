@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from rnn_course.checks.ch05 import check_coupled_lstm_step, check_lstm_param_count, check_lstm_step
-from rnn_course.gated import count_parameters, lstm_cell
+from rnn_course.gated import count_parameters_formula, lstm_cell
 
 
 # ---- one LSTM step -----------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_param_count_reference_passes():
     assert check_lstm_param_count(lambda D, H, num_layers=1, bidirectional=False:
                                   sum(p.numel() for p in nn.LSTM(D, H, num_layers, bidirectional=bidirectional).parameters()))
     assert check_lstm_param_count(lambda D, H, num_layers=1, bidirectional=False:
-                                  count_parameters("lstm", D, H, num_layers, bidirectional))
+                                  count_parameters_formula("lstm", D, H, num_layers, bidirectional))
 
 
 def _formula(D, H, num_layers=1, bidirectional=False, gates=4, n_bias=2, both=True, upper="dirs"):

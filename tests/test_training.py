@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch.utils.data import DataLoader, TensorDataset
 
-from rnn_course.training import History, evaluate, fit, grad_norm
+from rnn_course.training import History, count_parameters, evaluate, fit, grad_norm
 
 mse = nn.functional.mse_loss
 CPU = torch.device("cpu")
@@ -268,3 +268,17 @@ def test_a_loss_that_is_not_a_scalar_is_named(reduction):
         else (lambda p, y: ((p - y) ** 2).sum(dim=1))
     with pytest.raises(ValueError, match=r"loss: expected a scalar tensor .* got shape \(16, 1\)|got shape \(16,\)"):
         fit(model(), regression(), loss_fn, epochs=1, device=CPU, progress=False)
+
+
+
+# ------------------------------------------------------------------ count_parameters
+def test_count_parameters_sums_the_trainable_parameters_of_a_built_model():
+    from rnn_course import seq2seq
+    from rnn_course.gated import count_parameters_formula
+
+    lstm = nn.LSTM(3, 5, num_layers=2)
+    assert count_parameters(lstm) == count_parameters_formula("lstm", 3, 5, 2) == 440
+    head = nn.Linear(5, 2)
+    head.bias.requires_grad_(False)  # frozen parameters are not counted
+    assert count_parameters(head) == 10
+    assert seq2seq.count_parameters is count_parameters  # the chapter 6 labs import it there

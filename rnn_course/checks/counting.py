@@ -1,7 +1,7 @@
 """The parameter-count exercises of chapters 1 (``nn.RNN``) and 5 (``nn.LSTM``), checked alike.
 
-One formula, :func:`rnn_course.gated.count_parameters`, gives the right count and, combined,
-what each classic slip gives, so a wrong answer can be named:
+One formula, :func:`rnn_course.gated.count_parameters_formula`, gives the right count and,
+combined, what each classic slip gives, so a wrong answer can be named:
 
 - ``one_bias``: one bias vector per layer and direction instead of PyTorch's two;
 - ``no_bias``: the biases forgotten;
@@ -16,7 +16,7 @@ from typing import Callable
 
 import torch
 
-from ..gated import count_parameters
+from ..gated import count_parameters_formula
 from ..i18n import _
 
 Config = tuple[int, int, int, bool]  # input_size, hidden_size, num_layers, bidirectional
@@ -26,13 +26,13 @@ def slip_counts(kind: str, input_size: int, hidden_size: int, num_layers: int, b
                 ) -> dict[str, int]:
     """The right count of ``kind`` (key ``"right"``) and what each slip gives."""
     D, H, L, bi = input_size, hidden_size, num_layers, bidirectional
-    right = count_parameters(kind, D, H, L, bi)
-    no_bias = count_parameters(kind, D, H, L, bi, bias=False)
-    first = count_parameters(kind, D, H, 1, bi)
+    right = count_parameters_formula(kind, D, H, L, bi)
+    no_bias = count_parameters_formula(kind, D, H, L, bi, bias=False)
+    first = count_parameters_formula(kind, D, H, 1, bi)
     return {"right": right, "one_bias": (right + no_bias) // 2, "no_bias": no_bias,
             "one_direction": right // 2 if bi else right, "upper_reads_input": L * first,
-            "upper_reads_h": first + (L - 1) * count_parameters(kind, H, H, 1, bi),
-            "gru": count_parameters("gru", D, H, L, bi), "rnn": count_parameters("rnn", D, H, L, bi)}
+            "upper_reads_h": first + (L - 1) * count_parameters_formula(kind, H, H, 1, bi),
+            "gru": count_parameters_formula("gru", D, H, L, bi), "rnn": count_parameters_formula("rnn", D, H, L, bi)}
 
 
 def _as_count(value: object) -> int | str:
