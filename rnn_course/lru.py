@@ -4,11 +4,11 @@ Shapes: inputs ``u`` are ``(batch, time, d_model)``; the state is ``(batch, n_st
 
 One LRU layer is a *diagonal*, complex linear recurrence between two projections:
 
-    mu_j = exp(-exp(nu_j) + i exp(omega_j))         diagonal entries, |mu_j| < 1 always
+    mu_j = exp(-exp(nu_j) + i exp(psi_j))           diagonal entries, |mu_j| < 1 always
     h_t  = mu ⊙ h_{t-1} + beta ⊙ (B u_t)              beta_j = exp(beta_log_j)
     y_t  = Re(C h_t) + D ⊙ u_t
 
-(the paper writes lambda, nu^log, theta^log and gamma for our mu, nu, omega and beta; the
+(the paper writes lambda, nu^log, theta^log and gamma for our mu, nu, psi and beta; the
 course keeps lambda, theta and gamma for other things). Each state unit is the linear
 recurrence h_t = a_t h_{t-1} + b_t of :mod:`rnn_course.scan` with a constant a = mu_j, so
 the whole sequence is one :func:`~rnn_course.scan.blelloch_scan`.
@@ -17,7 +17,7 @@ Initialisation, as in the paper: |mu_j|^2 uniform on [r_min^2, r_max^2] (the eig
 uniform on a ring of the complex plane), phase uniform on [0, max_phase];
 beta_j = sqrt(1 - |mu_j|^2) at init, which keeps the state's variance that of the input
 for white noise; B, C complex Gaussian scaled by 1/sqrt(2 d_model) and 1/sqrt(n_state);
-D real Gaussian. nu, omega and beta are trained in log form, as in the paper.
+D real Gaussian. Trained, as in the paper: nu, psi and log beta (the log forms).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class LRU(nn.Module):
         u1, u2 = torch.rand(n_state), torch.rand(n_state)
         nu = torch.log(-0.5 * torch.log(u1 * (r_max**2 - r_min**2) + r_min**2))
         self.nu_log = nn.Parameter(nu)                                   # |mu| = exp(-exp(nu))
-        self.omega_log = nn.Parameter(torch.log(max_phase * u2))         # phase = exp(omega)
+        self.psi_log = nn.Parameter(torch.log(max_phase * u2))         # phase = exp(psi)
         self.beta_log = nn.Parameter(0.5 * torch.log(1 - torch.exp(-2 * torch.exp(nu))))
         self.B_re = nn.Parameter(torch.randn(n_state, d_model) / math.sqrt(2 * d_model))
         self.B_im = nn.Parameter(torch.randn(n_state, d_model) / math.sqrt(2 * d_model))
@@ -59,7 +59,7 @@ class LRU(nn.Module):
 
     def eigenvalues(self) -> torch.Tensor:
         """The diagonal of the recurrence, ``(n_state,)`` complex, each inside the unit circle."""
-        return torch.exp(torch.complex(-torch.exp(self.nu_log), torch.exp(self.omega_log)))
+        return torch.exp(torch.complex(-torch.exp(self.nu_log), torch.exp(self.psi_log)))
 
     def forward(self, u: torch.Tensor, mode: str = "scan") -> torch.Tensor:
         expect_shape("u", u, (None, None, self.d_model), ("batch", "time", "d_model"))
@@ -97,5 +97,5 @@ class LRURegressor(nn.Module):
 
 
 def count_lru_parameters(d_model: int, n_state: int) -> int:
-    """Parameters of one LRU layer: nu, omega, beta (n_state each), B and C complex, D."""
+    """Parameters of one LRU layer: nu, psi, beta (n_state each), B and C complex, D."""
     return 3 * n_state + 2 * (2 * n_state * d_model) + d_model
