@@ -29,6 +29,8 @@ Modules (one idea each):
 - ``splits``       assert_disjoint(): the proof that no patient is on two sides of a split
 - ``scan``         the linear recurrence h_t = a_t h_(t-1) + b_t: loop, parallel scan, log-space scan
 - ``mingru``       minGRU and minLSTM: gated RNNs whose training runs as a scan
+- ``lru``          a linear recurrent unit (Orvieto et al. 2023): complex diagonal recurrence, scanned
+- ``linear_attention``  causal linear attention (Katharopoulos et al. 2020), masked and recurrent
 - ``causal_transformer``  causal self-attention and a small Transformer with a key-value cache
 - ``streaming``    one sample at a time: a streaming GRU, state sizes, time per new sample
 - ``cost``         wall time (median, synchronised) and depth (longest chain) of a computation

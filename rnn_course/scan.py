@@ -3,6 +3,8 @@
 Shapes: ``a`` and ``b`` are ``(batch, time, features)``; the initial state ``h0`` is
 ``(batch, features)`` (zeros when omitted); every function returns ``h_1 .. h_T`` as
 ``(batch, time, features)``.
+``linear_recurrence_loop`` and ``blelloch_scan`` also take complex tensors (the diagonal
+recurrence of :mod:`rnn_course.lru`); the log-space scans need real, positive ``a``.
 
 One step is an affine map of the state, h ↦ a h + b. Two steps in a row are again such a map,
 
@@ -33,8 +35,9 @@ def _check(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> None:
     names = ("batch", "time", "features")
     expect_ndim("a", a, 3, names)
     expect_shape("b", b, tuple(a.shape), names)
-    if not (a.is_floating_point() and b.is_floating_point()):
-        raise TypeError(f"a and b must be floating-point tensors, got {a.dtype} and {b.dtype}")
+    if not all(x.is_floating_point() or x.is_complex() for x in (a, b)):
+        raise TypeError(f"a and b must be real or complex floating-point tensors, "
+                        f"got {a.dtype} and {b.dtype}")
     if a.shape[1] == 0:
         raise ValueError("the sequences are empty: a has 0 time steps")
     if h0 is not None:
@@ -42,6 +45,13 @@ def _check(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> None:
         expect_same_device(a=a, b=b, h0=h0)
     else:
         expect_same_device(a=a, b=b)
+
+
+def _real_only(scan: str, **tensors: torch.Tensor | None) -> None:
+    complex_ = [k for k, t in tensors.items() if t is not None and t.is_complex()]
+    if complex_:
+        raise TypeError(f"{scan} works in log space and needs real tensors; "
+                        f"got complex {', '.join(complex_)} (use blelloch_scan)")
 
 
 def _fold_h0(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> torch.Tensor:
@@ -111,6 +121,7 @@ def log_space_scan(log_a: torch.Tensor, log_b: torch.Tensor, log_h0: torch.Tenso
     final sum cancels it, so the error grows like |a*_t| times the machine epsilon.
     """
     _check(log_a, log_b, log_h0)
+    _real_only("log_space_scan", log_a=log_a, log_b=log_b, log_h0=log_h0)
     if log_h0 is not None:  # fold h0 into the first step, in log space
         first = torch.logaddexp(log_a[:, :1] + log_h0[:, None], log_b[:, :1])
         log_b = torch.cat([first, log_b[:, 1:]], dim=1)
@@ -127,6 +138,7 @@ def heinsen_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = Non
     positive values to :func:`log_space_scan` directly, as minGRU does.
     """
     _check(a, b, h0)
+    _real_only("heinsen_scan", a=a, b=b, h0=h0)
     if not bool((a > 0).all()):
         raise ValueError(f"heinsen_scan needs a > 0 (it takes log a); got min(a) = {a.min().item():.3g}")
     b = _fold_h0(a, b, h0)

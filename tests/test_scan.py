@@ -107,3 +107,11 @@ def test_heinsen_needs_positive_a():
     a[0, 2, 1] = -0.5
     with pytest.raises(ValueError, match="a > 0"):
         heinsen_scan(a, a)
+
+
+def test_log_space_scans_refuse_complex_inputs():
+    a = torch.full((1, 3, 2), 0.5 + 0.1j, dtype=torch.complex128)
+    with pytest.raises(TypeError, match="blelloch_scan"):
+        heinsen_scan(a, a)
+    with pytest.raises(TypeError, match="real tensors"):
+        log_space_scan(a, a)
