@@ -40,8 +40,12 @@ def last_observed(values: torch.Tensor, mask: torch.Tensor, fill: torch.Tensor) 
     """``(N, T, D)``: each variable's last measurement at or before step t; ``fill`` ``(D,)``
     before the first one."""
     T = values.shape[1]
-    steps = torch.arange(T, device=values.device).view(1, T, 1).expand_as(values)
-    index = torch.where(mask > 0, steps, torch.full_like(steps, -1)).cummax(dim=1).values
+    steps = torch.arange(T, dtype=values.dtype, device=values.device).view(1, T, 1)
+    seen = torch.where(mask > 0, steps, -1.0)  # the step of each measurement, else -1
+    running = [seen[:, 0]]
+    for t in range(1, T):  # a running maximum: faster on a CPU than cummax over dim 1
+        running.append(torch.maximum(running[-1], seen[:, t]))
+    index = torch.stack(running, dim=1).long()  # (N, T, D): step of the last measurement
     filled = values.nan_to_num(0.0).gather(1, index.clamp_min(0))
     return torch.where(index >= 0, filled, fill.expand_as(values))
 
@@ -120,6 +124,10 @@ class GRUD(nn.Module):
         decayed = gamma_x * x_last + (1 - gamma_x) * mean
         return torch.where(mask > 0, values.nan_to_num(0.0), decayed)
 
+    def gate_inputs(self, x_hat: torch.Tensor, mask: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+        """What the gates read at each step: ``[x_hat, m]`` ``(N, T, 2D)``."""
+        return torch.cat([x_hat, mask], dim=-1)
+
     def _check(self, values: torch.Tensor, mask: torch.Tensor, delta: torch.Tensor,
                h0: torch.Tensor | None) -> None:
         for name, x in (("values", values), ("mask", mask), ("delta", delta)):
@@ -144,7 +152,7 @@ class GRUD(nn.Module):
         N, T, _ = values.shape
         gamma_x, gamma_h = self.decay_rates(delta)
         x_hat = self.impute(values, mask, gamma_x)
-        gi = self.input_proj(torch.cat([x_hat, mask], dim=-1))  # (N, T, 3H): W x_hat + V m + b
+        gi = self.input_proj(self.gate_inputs(x_hat, mask, delta))  # (N, T, 3H): W x_hat + V m + b
         gi_rz, gi_n = gi[..., :2 * self.hidden_size], gi[..., 2 * self.hidden_size:]
         h = values.new_zeros(N, self.hidden_size) if h0 is None else h0
         outputs = []
@@ -155,3 +163,29 @@ class GRUD(nn.Module):
             h = (1 - z) * h_hat + z * h_tilde
             outputs.append(h)
         return torch.stack(outputs, dim=1), h
+
+
+class GRUSimple(GRUD):
+    """GRU-Simple, Che et al.'s (2018) control: a plain GRU reading ``[x, m, delta / s]``.
+
+    ``x`` is forward-filled (the mean ``x_mean`` before the first measurement), ``m`` the
+    mask and ``delta / s`` the time since the last measurement divided by ``delta_scale``
+    ``s`` (e.g. the window's length, 48 hours), so that it lies on the scale of the mask and
+    does not saturate the gates. There are no decays: GRU-Simple reads what GRU-D reads,
+    without its structure. Call and returns as :class:`GRUD`; ``input_proj`` is ``(3H, 3D)``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, x_mean: torch.Tensor | None = None,
+                 delta_scale: float = 1.0) -> None:
+        super().__init__(input_size, hidden_size, x_mean, input_decay=False,
+                         hidden_decay=False)
+        if isinstance(delta_scale, bool) or not isinstance(delta_scale, (int, float)) \
+                or not delta_scale > 0:
+            raise ValueError(f"delta_scale: expected a positive number, got {delta_scale!r}")
+        self.delta_scale = float(delta_scale)
+        self.input_proj = nn.Linear(3 * input_size, 3 * hidden_size)
+        self.reset_parameters()
+
+    def gate_inputs(self, x_hat: torch.Tensor, mask: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+        """``[x_hat, m, delta / delta_scale]`` ``(N, T, 3D)``."""
+        return torch.cat([x_hat, mask, delta / self.delta_scale], dim=-1)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from rnn_course.bootstrap import Interval, group_bootstrap
+from rnn_course.bootstrap import Interval, group_bootstrap, rank_auroc
 from rnn_course.splits import assert_disjoint
 
 
@@ -117,3 +117,20 @@ def test_assert_disjoint_names_the_shared_patients():
         assert_disjoint(train=[1])
     with pytest.raises(TypeError, match="expected a collection of group labels"):
         assert_disjoint(train="101", test=["101"])
+
+
+def test_auroc_equals_scikit_learn_with_and_without_ties():
+    rng = np.random.default_rng(0)
+    y = (rng.random(500) < 0.2).astype(int)
+    for score in (rng.random(500) + 0.5 * y, np.round(rng.random(500) + 0.5 * y, 1)):
+        assert rank_auroc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    assert rank_auroc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
+
+
+def test_auroc_says_what_was_expected():
+    with pytest.raises(ValueError, match="both classes"):
+        rank_auroc([1, 1, 1], [0.2, 0.3, 0.4])
+    with pytest.raises(ValueError, match="one length"):
+        rank_auroc([0, 1], [0.2, 0.3, 0.4])
+    with pytest.raises(ValueError, match="labels 0 and 1"):
+        rank_auroc([0, 2], [0.2, 0.3])

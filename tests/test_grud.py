@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from rnn_course.gated import gru_cell
-from rnn_course.grud import GRUD, last_observed
+from rnn_course.grud import GRUD, GRUSimple, last_observed
 from rnn_course.icu import time_since_last
 
 
@@ -183,6 +183,43 @@ def test_bad_inputs_say_what_was_expected():
         GRUD(3, 0)
     with pytest.raises(ValueError, match=r"x_mean: expected shape \(variables,\) = \(3,\)"):
         GRUD(3, 4, x_mean=torch.zeros(2))
+
+
+def test_gru_simple_is_a_gru_reading_forward_filled_values_mask_and_scaled_delta(rng):
+    D, H = 3, 5
+    x_mean = torch.tensor([0.3, 0.0, -0.7], dtype=torch.float64)
+    torch.manual_seed(0)
+    model = GRUSimple(D, H, x_mean=x_mean, delta_scale=4.0).double()
+    assert model.input_proj.weight.shape == (3 * H, 3 * D)
+    values, mask, delta = _inputs(rng.random((3, 9, D)) < 0.3, seed=2)
+    outputs, h_last = model(values, mask, delta)
+    assert outputs.shape == (3, 9, H) and h_last.shape == (3, H)
+    torch.testing.assert_close(h_last, outputs[:, -1])
+    inputs = model.gate_inputs(last_observed(values, mask, x_mean), mask, delta)
+    assert inputs.shape == (3, 9, 3 * D)
+    torch.testing.assert_close(inputs[..., 2 * D:], delta / 4.0)
+    # With the delta columns of input_proj zeroed, it is the GRU-D cell without decays.
+    no_decay = _model(D=D, H=H, x_mean=x_mean, input_decay=False, hidden_decay=False)
+    with torch.no_grad():
+        model.input_proj.weight[:, 2 * D:] = 0
+        no_decay.input_proj.weight.copy_(model.input_proj.weight[:, :2 * D])
+        no_decay.input_proj.bias.copy_(model.input_proj.bias)
+        no_decay.hidden_rz.weight.copy_(model.hidden_rz.weight)
+        no_decay.hidden_n.weight.copy_(model.hidden_n.weight)
+    torch.testing.assert_close(model(values, mask, delta)[0], no_decay(values, mask, delta)[0])
+    n = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert n(model) - n(no_decay) == 3 * H * D  # the weights that read delta, nothing else
+
+
+def test_gru_simple_checks_its_inputs():
+    model = GRUSimple(3, 4).double()
+    values, mask, delta = _inputs(np.ones((2, 5, 3)))
+    with pytest.raises(ValueError, match=r"delta: expected shape \(batch, time, variables\)"):
+        model(values, mask, delta[..., :2])
+    with pytest.raises(ValueError, match="input_size: expected a positive int"):
+        GRUSimple(0, 4)
+    with pytest.raises(ValueError, match="delta_scale: expected a positive number, got 0"):
+        GRUSimple(3, 4, delta_scale=0)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
