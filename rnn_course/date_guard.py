@@ -28,6 +28,7 @@ from typing import Callable, Iterable, NamedTuple, Sequence
 import numpy as np
 import torch
 
+from .decoding import translate
 from .seq2seq_training import encode_pairs
 from .timestamps import FIRST_MOMENT, FORMATS, LAST_MOMENT, write
 
@@ -263,3 +264,13 @@ def tally(guarded: Sequence[Guarded], truths: Sequence[str | None]) -> dict[str,
             "silently wrong": len(answered) - sum(answered),
             "flagged": sum(g.outcome == "flagged" for g in guarded),
             "refused": sum(g.outcome == "refused" for g in guarded)}
+
+
+def guarded_translate(model, sources: Sequence[str], src_vocab, tgt_vocab, *, threshold: float,
+                      max_len: int = 18, formats: Iterable[str] = FORMATS) -> list[Guarded]:
+    """:func:`guarded_normalise` with a sequence-to-sequence ``model``: greedy decoding
+    (:func:`rnn_course.decoding.translate`) and :func:`min_char_prob` as the confidence."""
+    return guarded_normalise(
+        lambda s: translate(model, s, src_vocab, tgt_vocab, max_len=max_len).texts,
+        lambda s, t: min_char_prob(model, s, t, src_vocab, tgt_vocab),
+        sources, threshold=threshold, formats=formats)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_course.date_guard import (ERA_SPANS, Guarded, era_problem, guard, guarded_normalise,
+from rnn_course.date_guard import (ERA_SPANS, OUTCOMES, Guarded, era_problem, guard, guarded_normalise,
+                                   guarded_translate,
                                    impossible_inputs, min_char_prob, output_problem, tally,
                                    writes_back)
 from rnn_course.seq2seq import Seq2Seq
@@ -113,3 +114,13 @@ def test_two_digit_years_of_the_out_of_range_kind_are_out_of_range():
         if kind == "year outside 1970-2039" and "-" in source:  # dd_mon_yy, read by POSIX
             year = datetime.strptime(source, "%d-%b-%y %H%M").year
             assert not 1970 <= year <= 2039, source
+
+
+def test_guarded_translate_runs_a_model_and_refuses_before_it():
+    torch.manual_seed(0)
+    src_vocab, tgt_vocab = Vocab.build(["R6.3.5 14:30 平成"]), Vocab.build(["2024-03-05T14:30"])
+    model = Seq2Seq(len(src_vocab), len(tgt_vocab), emb_size=4, hidden_size=4)
+    out = guarded_translate(model, ["平成35年1月1日 0時0分", "R6.3.5 14:30"], src_vocab, tgt_vocab,
+                            threshold=0.5)
+    assert [g.outcome for g in out][0] == "refused" and out[1].outcome in OUTCOMES
+    assert out[1].outcome != "answer"  # an untrained model is neither right nor confident
