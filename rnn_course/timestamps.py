@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from .validation import expect_int
 
@@ -47,6 +47,8 @@ ERAS: tuple[tuple[str, str, date], ...] = (
     ("昭和", "S", date(1926, 12, 25)),
 )
 ERA_BOUNDARIES = tuple(first for _, _, first in ERAS[:2])  # first days of Reiwa and Heisei
+# The days that sample_moments(near_era_change=...) can reach: three days either side.
+ERA_CHANGE_DAYS = tuple(b + timedelta(days=k) for b in ERA_BOUNDARIES for k in range(-3, 3))
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FULLWIDTH = str.maketrans("0123456789: ", "０１２３４５６７８９：\u3000")
 
@@ -133,15 +135,24 @@ def write(moment: datetime, fmt: str) -> str:
 
 
 def sample_moments(n: int, *, seed: int, near_era_change: float = 0.05,
-                   exclude: Sequence[datetime] = ()) -> list[datetime]:
-    """``n`` distinct moments (whole minutes) in 1970-2039, none of them in ``exclude``.
+                   exclude: Sequence[datetime] = (),
+                   exclude_days: Iterable[date] = ()) -> list[datetime]:
+    """``n`` distinct moments (whole minutes) in 1970-2039, none of them in ``exclude`` and none
+    on a calendar day in ``exclude_days``.
 
-    A share ``near_era_change`` of them falls within three days of an era change (the last
-    days of Shōwa and Heisei, the first of Heisei and Reiwa), so that the boundaries are seen.
+    A share ``near_era_change`` of the draws falls within three days of an era change (the last
+    days of Shōwa and Heisei, the first of Heisei and Reiwa), so that the boundaries are seen;
+    a draw on an excluded day is redrawn. To split by day, pass the days of the sets drawn
+    before (:func:`days_of`): every calendar day then belongs to one set only.
     """
     expect_int("n", n, low=0)
     if not 0.0 <= near_era_change <= 1.0:
         raise ValueError(f"near_era_change: expected a share in [0, 1], got {near_era_change}")
+    taken_days = set(exclude_days)
+    if not all(isinstance(d, date) and not isinstance(d, datetime) for d in taken_days):
+        raise TypeError("exclude_days: expected datetime.date values (use days_of(moments))")
+    if near_era_change == 1.0 and n and set(ERA_CHANGE_DAYS) <= taken_days:
+        raise ValueError("near_era_change=1 but every day near an era change is in exclude_days")
     rng = random.Random(seed)
     taken = set(exclude)
     moments: list[datetime] = []
@@ -151,10 +162,15 @@ def sample_moments(n: int, *, seed: int, near_era_change: float = 0.05,
             moment = boundary + timedelta(minutes=rng.randrange(-3 * 1440, 3 * 1440))
         else:
             moment = FIRST_MOMENT + timedelta(minutes=rng.randrange(_N_MINUTES))
-        if moment not in taken:
+        if moment not in taken and moment.date() not in taken_days:
             taken.add(moment)
             moments.append(moment)
     return moments
+
+
+def days_of(moments: Iterable[datetime]) -> set[date]:
+    """The calendar days on which ``moments`` fall (for ``sample_moments(exclude_days=...)``)."""
+    return {m.date() for m in moments}
 
 
 def make_examples(moments: Sequence[datetime], formats: Sequence[str], *, seed: int) -> list[Example]:

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 import torch
 
-from rnn_course.checks.ch06 import (check_greedy_decode, check_masked_attention, check_sig_model,
-                                    check_to_wareki)
+from rnn_course.checks.ch06 import (check_birth_year, check_greedy_decode, check_masked_attention,
+                                    check_sig_model, check_to_wareki)
 from rnn_course.decoding import greedy_decode
 from rnn_course.sigs import expand_sig, random_sigs
 from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID
@@ -49,6 +49,41 @@ def test_wareki_other_failures():
     assert "return a string" in check_to_wareki(lambda d: 2019).message
     assert "expected 昭和元年12月25日" in check_to_wareki(lambda d: "令和").message
     assert "not implemented yet" in check_to_wareki(_stub).message
+
+
+# ---- two-digit birth years ---------------------------------------------------------------------------
+def birth_year(yy, recorded, rule="record"):
+    if rule == "posix":
+        return (2000 if yy < 69 else 1900) + yy
+    if rule == "always_1900":
+        return 1900 + yy
+    if rule == "nearest":
+        return min((c + yy for c in (1800, 1900, 2000, 2100)), key=lambda y: abs(y - recorded.year))
+    today = date.today() if rule == "today" else recorded
+    year = today.year - (today.year - yy) % 100
+    return year - 100 if rule == "strict" and year == recorded.year else year
+
+
+def test_birth_year_reference_passes(capsys):
+    assert check_birth_year(birth_year)
+    assert "✅ check_birth_year: passed" in capsys.readouterr().out
+    assert birth_year(45, date(2024, 3, 5)) == 1945 and birth_year(20, date(2024, 3, 5)) == 2020
+
+
+@pytest.mark.parametrize("rule,hint", [
+    ("posix", "POSIX pivot"), ("always_1900", "not every patient"), ("nearest", "in the future"),
+    ("strict", "a baby born in the record's own year"), ("today", "not on today's"),
+])
+def test_birth_year_mistakes_get_specific_hints(rule, hint):
+    result = check_birth_year(lambda yy, recorded: birth_year(yy, recorded, rule))
+    assert not result and hint in result.message, result.message
+
+
+def test_birth_year_other_failures():
+    assert "as an int" in check_birth_year(lambda yy, r: f"19{yy:02d}").message
+    assert "as an int" in check_birth_year(lambda yy, r: None).message
+    assert "expected 1945, got 1" in check_birth_year(lambda yy, r: 1).message
+    assert "not implemented yet" in check_birth_year(_stub).message
 
 
 # ---- masked attention -------------------------------------------------------------------------------

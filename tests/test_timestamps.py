@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 
 from rnn_course.splits import assert_disjoint
-from rnn_course.timestamps import (FIRST_MOMENT, FORMATS, LAST_MOMENT, Example, era_of, era_year_to_gregorian,
-                                   iso_minute, make_examples, sample_moments, to_fullwidth, write)
+from rnn_course.timestamps import (ERA_CHANGE_DAYS, FIRST_MOMENT, FORMATS, LAST_MOMENT, Example, days_of, era_of,
+                                   era_year_to_gregorian, iso_minute, make_examples, sample_moments, to_fullwidth, write)
 
 # An independent reading of every format: regular expressions and time.strptime, with the era
 # calendar written out as (first day, last day) ranges. Nothing here imports the generator's tables.
@@ -115,6 +115,18 @@ def test_exclude_keeps_splits_disjoint():
     assert_disjoint(train=[iso_minute(m) for m in train], test=[iso_minute(m) for m in test])
     with pytest.raises(ValueError, match="share"):
         assert_disjoint(train=[iso_minute(m) for m in train], test=[iso_minute(train[0])])
+
+
+def test_exclude_days_splits_by_calendar_day():
+    test = sample_moments(1000, seed=1)
+    train = sample_moments(5000, seed=2, exclude_days=days_of(test))
+    assert_disjoint(train=days_of(train), test=days_of(test))
+    assert days_of(test) >= set(ERA_CHANGE_DAYS)  # the near-era-change draws claim all 12 days
+    assert len(ERA_CHANGE_DAYS) == 12 and date(1989, 1, 7) in ERA_CHANGE_DAYS
+    with pytest.raises(TypeError, match="days_of"):
+        sample_moments(5, seed=0, exclude_days=[datetime(2000, 1, 1)])
+    with pytest.raises(ValueError, match="every day near an era change"):
+        sample_moments(5, seed=0, near_era_change=1.0, exclude_days=ERA_CHANGE_DAYS)
 
 
 def test_make_examples_draws_formats_and_is_seeded():

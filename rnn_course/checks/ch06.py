@@ -1,6 +1,8 @@
 """Exercise checks of chapter 6 (sequence-to-sequence models with attention).
 
 - ``check_to_wareki(fn)``: ``fn(day: date) -> str``, the Japanese era date, e.g. ``令和元年5月1日``.
+- ``check_birth_year(fn)``: ``fn(yy: int, recorded: date) -> int``, the four-digit birth year of a
+  two-digit one, never after the record's year (``45`` in a record of 2024 -> 1945).
 - ``check_masked_attention(fn)``: ``fn(query, keys, mask) -> (context, weights)``, dot-product
   attention (Luong et al.) with padded positions at exactly zero weight.
 - ``check_greedy_decode(fn)``: ``fn(model, src, lengths, max_len) -> tokens (batch, L)``, greedy
@@ -74,6 +76,65 @@ def check_to_wareki(fn: Callable[[date], str]) -> tuple[bool, str]:
                     hint=_(hint), day=day, expected=want, got=got)
         return False, _("for {day}: expected {expected}, got {got!r}.").format(day=day, expected=want, got=got)
     return True, _("right on all {n} days, the last days of Shōwa and Heisei included.").format(n=len(_DAYS))
+
+
+# ---------------------------------------------------------------------------- two-digit birth years
+# (two-digit year, day of the record): a birth year is never after the record's year
+_BIRTHS = [(45, date(2024, 3, 5)), (5, date(2024, 3, 5)), (24, date(2024, 3, 5)), (25, date(2024, 3, 5)),
+           (98, date(1995, 6, 1)), (0, date(1999, 12, 31)), (0, date(2000, 1, 1)), (69, date(2026, 1, 1)),
+           (30, date(2031, 7, 1)), (99, date(2026, 11, 2)), (12, date(2011, 4, 1)), (70, date(2070, 2, 2))]
+
+
+def _birth_year(yy: int, recorded: date, *, rule: str = "record") -> int:
+    """The reference (``rule="record"``) and the usual mistakes."""
+    if rule == "posix":  # time.strptime's %y: 00-68 -> 2000s, 69-99 -> 1900s
+        return (2000 if yy < 69 else 1900) + yy
+    if rule == "always_1900":
+        return 1900 + yy
+    if rule == "today":  # the pivot taken from the day the code runs, not from the record
+        recorded = date.today()
+    if rule == "nearest":  # the closest year to the record, future or past
+        return min((c + yy for c in (1800, 1900, 2000, 2100)), key=lambda y: abs(y - recorded.year))
+    year = recorded.year - (recorded.year - yy) % 100
+    return year - 100 if rule == "strict" and year == recorded.year else year
+
+
+_BIRTH_MISTAKES = [
+    ("posix", N_("that is the fixed POSIX pivot of time.strptime (69-99 -> 1900s, 00-68 -> 2000s); "
+                 "a birth year is never after the record, so the pivot moves with the record's date.")),
+    ("always_1900", N_("not every patient was born in the 1900s: in a record of 2024, '05' is a child born "
+                       "in 2005.")),
+    ("nearest", N_("the nearest year can lie in the future: in a record of 2024, '25' is 1925, "
+                   "not 2025. Take the latest year that is not after the record's year.")),
+    ("strict", N_("a baby born in the record's own year: in a record of 2024, '24' is 2024 (not after "
+                  "the record, so allowed).")),
+    ("today", N_("pivot on the record's date, not on today's: in a record of 1995, '98' is 1898, "
+                 "since 1998 had not come yet.")),
+]
+
+
+@exercise_check
+def check_birth_year(fn: Callable[[int, date], int]) -> tuple[bool, str]:
+    """Check ``fn(yy, recorded) -> four-digit year``: the latest year ending in ``yy`` that is not
+    after ``recorded.year``. A wrong answer that one usual mistake reproduces on every record
+    gets that mistake's hint."""
+    answers = []
+    for yy, recorded in _BIRTHS:
+        got = fn(yy, recorded)
+        if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+            return False, _("return the year as an int such as 1945, got {got!r}.").format(got=got)
+        answers.append(int(got))
+    wrong = [(case, got) for case, got in zip(_BIRTHS, answers) if got != _birth_year(*case)]
+    if not wrong:
+        return True, _("right on all {n} records, newborns and the turn of the century "
+                       "included.").format(n=len(_BIRTHS))
+    (yy, recorded), got = wrong[0]
+    where = dict(yy=f"{yy:02d}", day=recorded, expected=_birth_year(yy, recorded), got=got)
+    for rule, hint in _BIRTH_MISTAKES:
+        if answers == [_birth_year(*case, rule=rule) for case in _BIRTHS]:
+            return False, _("{hint} (for {yy} in a record of {day}: expected {expected}, "
+                            "got {got})").format(hint=_(hint), **where)
+    return False, _("for {yy} in a record of {day}: expected {expected}, got {got}.").format(**where)
 
 
 # ---------------------------------------------------------------------------- masked attention
