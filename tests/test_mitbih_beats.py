@@ -223,3 +223,13 @@ def test_detect_beats_refuses_two_leads():
         detect_beats(np.zeros((10, 2)), 360)
     with pytest.raises(ValueError, match="step: expected a positive int"):
         detect_beats(np.zeros(1000), 360, step=0)
+
+
+def test_score_detector_on_record_100(mirror_module):
+    from rnn_course.data.mitbih_beats import score_detector
+
+    s = score_detector("100")
+    assert s["n_reference"] == s["n_detected"] == s["n_matched"] == 2273
+    assert abs(s["offset_ms"]) < 10 and s["cpu_s"] >= 0
+    with pytest.raises(ValueError, match="record 217 is a paced record"):
+        score_detector("217")

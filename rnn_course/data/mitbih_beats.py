@@ -21,6 +21,7 @@ each detection takes the class of the annotated beat within 150 ms of it.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -248,6 +249,24 @@ def detect_beats(lead: np.ndarray, fs: float, step: int = DETECTOR_STEP) -> np.n
     xqrs = processing.XQRS(sig=lead[::step], fs=fs / step)
     xqrs.detect(verbose=False)
     return np.unique(np.asarray(xqrs.qrs_inds, dtype=np.int64) * step)
+
+
+def score_detector(record: str | int, step: int = DETECTOR_STEP) -> dict:
+    """:func:`detect_beats` on one record's causally filtered lead MLII, against all its
+    annotated beats: ``n_reference``, ``n_detected`` and ``n_matched`` (within 150 ms, for
+    :func:`rnn_course.beat_metrics.detector_statistics`), ``offset_ms``, the median time from
+    an annotated beat to its detection, and ``cpu_s``, the detector's CPU seconds."""
+    refuse_paced(record)
+    rec = load_mitbih_record(str(record), progress=False)
+    lead = ecg_filter(rec.lead(LEAD), rec.fs)
+    start = time.process_time()
+    det = detect_beats(lead, rec.fs, step)
+    cpu = time.process_time() - start
+    match = match_beats(rec.beat_samples, det, rec.fs, MATCH_WINDOW_S)
+    found = match >= 0
+    offset = np.median(det[match[found]] - rec.beat_samples[found]) / rec.fs
+    return dict(n_reference=len(match), n_detected=len(det), n_matched=int(found.sum()),
+                offset_ms=1000 * float(offset), cpu_s=cpu)
 
 
 def _detected_table(rec: MitbihRecord, lead: np.ndarray, reference: Beats, before: int,
