@@ -1,5 +1,6 @@
 """rnn_course.beat_metrics: per-record confusion counts, Se/+P/macro-F1 equal to
-scikit-learn's, bootstrap intervals over records, and input errors."""
+scikit-learn's, bootstrap intervals over records, paired differences, EC57's gross and average
+statistics, beats matched within 150 ms, detected beats, and input errors."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,8 @@ import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score
 
 from rnn_course.beat_metrics import (
-    confusion_by_record, macro_f1, metrics_table, positive_predictivity, sensitivity,
+    confusion_by_record, detector_statistics, ec57_statistics, macro_f1, match_beats,
+    metrics_table, paired_differences, per_record_table, positive_predictivity, sensitivity,
 )
 
 
@@ -86,4 +88,98 @@ def test_errors_say_what_was_expected():
     with pytest.raises(ValueError, match=r"confusion: expected \(K, K\) or \(records, K, K\)"):
         sensitivity(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"confusion: expected \(records, 2, 2\)"):
-        metrics_table(np.ones((2, 3, 3)), ["N", "S"])
+        metrics_table(np.ones((2, 4, 4)), ["N", "S"])
+
+
+# ================================================================== EC57 and detected beats
+def _two_records():
+    # Record a: 8 N (1 called S), 2 S (both found). Record b: 10 N, 1 S (missed), 0 V.
+    a = np.array([[7, 1], [0, 2]])
+    b = np.array([[10, 0], [1, 0]])
+    return np.stack([a, b])
+
+
+def test_ec57_gross_pools_counts_and_average_means_defined_records():
+    conf = _two_records()
+    t = ec57_statistics(conf, ["N", "S"])
+    # gross: pooled counts; S found 2 of 3, S calls right 2 of 3
+    assert t.loc["gross", "Se S"] == pytest.approx(2 / 3)
+    assert t.loc["gross", "+P S"] == pytest.approx(2 / 3)
+    assert t.loc["gross", "Se N"] == pytest.approx(17 / 18)
+    # average: mean of per-record values; record b never called S, so +P S is averaged
+    # over record a alone
+    assert t.loc["average", "Se S"] == pytest.approx((1.0 + 0.0) / 2)
+    assert t.loc["average", "+P S"] == pytest.approx(2 / 3)
+    assert t.loc["average", "Se N"] == pytest.approx((7 / 8 + 1.0) / 2)
+    assert t.loc["records", "+P S"] == 1 and t.loc["records", "Se S"] == 2
+    per = per_record_table(["a", "b"], conf, ["N", "S"])
+    assert list(per.index) == ["a", "b"] and np.isnan(per.loc["b", "+P S"])
+    assert per.loc["a", "+P N"] == pytest.approx(1.0) and per.loc["b", "+P N"] == pytest.approx(10 / 11)
+    with pytest.raises(ValueError, match="one name per record"):
+        per_record_table(["a"], conf, ["N", "S"])
+
+
+def test_match_beats_pairs_within_150_ms_closest_first():
+    fs = 360
+    ref = np.array([1000, 2000, 3000, 4000])
+    # 2000 is 54 samples (150 ms) from 2054: matched; 3000 is 55 samples from 3055: missed;
+    # two detections near 1000: the closer one matches, the other is a false detection.
+    det = np.array([990, 1003, 2054, 3055, 5000])
+    match = match_beats(ref, det, fs)
+    assert match.tolist() == [1, 2, -1, -1]
+    # one detection between two reference beats goes to the closer one only
+    assert match_beats(np.array([100, 160]), np.array([150]), fs).tolist() == [-1, 0]
+    assert match_beats(np.array([100]), np.zeros(0, dtype=int), fs).tolist() == [-1]
+    with pytest.raises(ValueError, match="detected: expected strictly increasing integer"):
+        match_beats(ref, np.array([5.0, 2.0]), fs)
+
+
+def test_match_beats_agrees_with_wfdb_on_a_jittered_record(rng):
+    processing = pytest.importorskip("wfdb.processing")
+    ref = np.cumsum(rng.integers(200, 400, size=500))
+    keep = rng.random(500) > 0.02                               # 2 % missed
+    det = np.unique(np.concatenate([ref[keep] + rng.integers(-30, 31, keep.sum()),
+                                    rng.integers(0, ref[-1], 10)]))   # 10 false
+    match = match_beats(ref, det, 360)
+    c = processing.compare_annotations(ref, det, 54)
+    assert (match >= 0).sum() == c.tp and (match < 0).sum() == c.fn
+
+
+def test_detected_beats_confusion_counts_missed_and_false_beats():
+    # K = 2. Beats: N found as N, S missed, false detection called S, S found as S.
+    y = np.array([0, 1, -1, 1])
+    pred = np.array([0, 2, 1, 1])
+    _, conf = confusion_by_record(y, pred, np.zeros(4, dtype=int), 2, detected=True)
+    np.testing.assert_array_equal(conf[0], [[1, 0, 0], [0, 1, 1], [0, 1, 0]])
+    assert sensitivity(conf)[1] == pytest.approx(0.5)           # the missed S counts
+    assert positive_predictivity(conf)[1] == pytest.approx(0.5)  # the false one counts
+    table = metrics_table(conf, ["N", "S"], n_boot=20)
+    assert table.loc["macro-F1", "estimate"] == pytest.approx(macro_f1(conf, 2))
+    assert macro_f1(conf, 2) == pytest.approx((1.0 + 0.5) / 2)
+    with pytest.raises(ValueError, match="both a false detection"):
+        confusion_by_record([-1], [2], ["r"], 2, detected=True)
+
+
+def test_detector_statistics_gross_and_average():
+    t = detector_statistics([10, 20], [12, 18], [9, 18])
+    assert t.loc[0, "FN"] == 1 and t.loc[0, "FP"] == 3 and t.loc[1, "FP"] == 0
+    assert t.loc["gross", "Se"] == pytest.approx(27 / 30)
+    assert t.loc["gross", "+P"] == pytest.approx(27 / 30)
+    assert t.loc["average", "Se"] == pytest.approx((0.9 + 0.9) / 2)
+    assert t.loc["average", "+P"] == pytest.approx((9 / 12 + 1.0) / 2)
+    with pytest.raises(ValueError, match="matched <= reference and detected"):
+        detector_statistics([1], [1], [2])
+
+
+def test_paired_differences_of_a_model_with_itself_are_zero(rng):
+    y, pred, records = _beats(rng, n_records=15)
+    conf = confusion_by_record(y, pred, records, 4)[1]
+    same = paired_differences(conf, conf, ["N", "S", "V", "F"], n_boot=100)
+    assert (same[["estimate", "low", "high"]].abs() < 1e-12).all().all()
+    better = np.where(rng.random(len(y)) < 0.5, y, pred)         # right more often
+    conf_b = confusion_by_record(y, better, records, 4)[1]
+    d = paired_differences(conf_b, conf, ["N", "S", "V", "F"], n_boot=200)
+    assert d.loc["macro-F1", "estimate"] == pytest.approx(macro_f1(conf_b) - macro_f1(conf))
+    assert d.loc["macro-F1", "low"] > 0
+    with pytest.raises(ValueError, match="same beats of the same records"):
+        paired_differences(conf, conf[:-1], ["N", "S", "V", "F"])

@@ -202,3 +202,34 @@ def test_load_beats_keeps_records_in_order_and_selects(mirror_module):
         b.select(np.ones(3, dtype=bool))
     with pytest.raises(ValueError, match="records: expected at least one record name"):
         load_beats([])
+
+
+def test_detected_beats_of_record_100_match_the_annotations(beats100):
+    # XQRS finds every beat of record 100 within 150 ms of its annotation, and no other.
+    det = extract_beats("100", positions="detected")
+    ann = beats100
+    assert det.detected.all() and (det.label >= 0).all() and len(det) == len(ann)
+    assert det.counts() == ann.counts() and np.abs(det.sample - ann.sample).max() <= 54
+    assert np.isfinite(det.rr).all() and det.wave.shape == ann.wave.shape
+    assert ann.detected.all()
+    with pytest.raises(ValueError, match="positions: expected 'annotated' or 'detected'"):
+        extract_beats("100", positions="xqrs")
+
+
+def test_detect_beats_refuses_two_leads():
+    from rnn_course.data.mitbih_beats import detect_beats
+
+    with pytest.raises(ValueError, match=r"lead: expected one filtered lead"):
+        detect_beats(np.zeros((10, 2)), 360)
+    with pytest.raises(ValueError, match="step: expected a positive int"):
+        detect_beats(np.zeros(1000), 360, step=0)
+
+
+def test_score_detector_on_record_100(mirror_module):
+    from rnn_course.data.mitbih_beats import score_detector
+
+    s = score_detector("100")
+    assert s["n_reference"] == s["n_detected"] == s["n_matched"] == 2273
+    assert abs(s["offset_ms"]) < 10 and s["cpu_s"] >= 0
+    with pytest.raises(ValueError, match="record 217 is a paced record"):
+        score_detector("217")
