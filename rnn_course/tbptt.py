@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from .device import get_device, module_device
 from .tasks import IGNORE
-from .training import History, optimisation_step, validate_clip_grad_norm
+from .training import EpochCallback, History, end_epoch, optimisation_step, validate_clip_grad_norm
 from .validation import expect_int, expect_ndim
 
 State = Any  # None, a tensor (B layout of the module), or a tuple of tensors such as (h, c)
@@ -133,6 +133,7 @@ def train_tbptt(
     clip_grad_norm: float | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
+    on_epoch_end: EpochCallback | None = None,
 ) -> History:
     """Train ``model`` on the streams ``x (B, T, F)``, ``y (B, T, ...)`` with truncated BPTT.
 
@@ -143,7 +144,8 @@ def train_tbptt(
     ``clip_grad_norm`` rescales each update's gradient to at most that global norm, as in
     :func:`~rnn_course.training.fit`. Returns a :class:`~rnn_course.training.History` (loss
     and gradient norm of every update). Trains on the model's own device, or on ``device``
-    if one is named (the model is moved there first).
+    if one is named (the model is moved there first). ``on_epoch_end(model, history)`` is
+    called after every epoch, as in :func:`~rnn_course.training.fit` (``True`` stops).
     """
     k = expect_int("k", k, hint="time steps")
     k1 = k if k1 is None else expect_int("k1", k1, hint="time steps")
@@ -162,7 +164,7 @@ def train_tbptt(
     for _ in range(epochs):
         model.train()
         states: dict[int, State] = {0: None}  # detached states at update boundaries
-        total = 0.0
+        total, started = 0.0, time.perf_counter()
         for i, (start, new, end) in enumerate(windows):
             base = max(t for t in states if t <= start)
             h = states[base]
@@ -184,6 +186,8 @@ def train_tbptt(
         history.train_loss.append(total / x.shape[1])
         history.epoch_end_step.append(len(history.step_loss))
         bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+        if end_epoch(history, model, time.perf_counter() - started, on_epoch_end):
+            break
     bar.close()
     return history
 
