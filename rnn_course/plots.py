@@ -1,15 +1,9 @@
-"""Figures shared by the notebooks: ECG strips, training curves, and RNN diagrams drawn by code.
+"""Figures shared by the notebooks: ECG strips, training curves, attention heatmaps, and the
+unrolled RNN and task-shape diagrams drawn by code.
 
 Every function returns what it drew on (an ``Axes``, or a ``Figure`` for multi-panel
 diagrams) so a notebook can add to it, and validates its inputs with errors that say what
 was expected and what arrived. Nothing here calls ``plt.show()``: the notebook does.
-
-- ``plot_signal(signal, fs, beats=..., symbols=...)``  an ECG strip, time axis in seconds
-- ``plot_history(history)`` / ``plot_grad_norm(history)``  curves from ``training.History``
-- ``plot_epoch_loss({label: history})``  several runs' training loss, epoch by epoch
-- ``draw_unrolled_rnn(n_steps)``  the folded RNN and the same network unrolled in time
-- ``draw_task_shapes()``  one-to-many, many-to-one, many-to-many (aligned and unaligned)
-- ``plot_attention(weights, source, output)``  an attention heatmap, output steps against source tokens
 
 Importing this module sets one style for every figure of the course (``use_course_style``):
 the colour-blind-safe palette of Okabe and Ito (2008, *Color Universal Design*) as the colour

@@ -5,18 +5,11 @@ H = hidden units. Inputs are ``x (B, T, F)``; targets ``y (B, T, ...)`` are alig
 inputs step by step. A model is any module with ``model(x_chunk, h) -> (y_hat, h)``, where
 ``h`` is ``None`` (start from zeros), a tensor, or an LSTM's ``(h, c)`` tuple.
 
-- :func:`make_streams` cuts one long signal ``(T_total, F)`` into ``B`` contiguous streams
-  ``(B, T_total // B, F)`` (stateful batching: row b of chunk i+1 continues row b of chunk i);
-  :func:`chunk_sequence` yields consecutive time chunks of length ``k``.
-- :func:`train_tbptt` trains with the state carried across chunks and detached at every
-  update (:func:`detach_state`): ``k`` steps are backpropagated (Williams & Peng's k2) and
-  the weights are updated every ``k1`` steps (default ``k1 = k``, common PyTorch practice).
-- :func:`full_bptt_gradient` and :func:`truncated_gradient` return the flattened gradient of
-  the same whole-sequence loss without and with truncation, to measure the bias.
-- :func:`autograd_saved_bytes` and :func:`measure_update` measure what one update keeps in
-  memory for the backward pass, and how long it takes.
-- :func:`masked_cross_entropy` is the loss of streams whose steps mostly have no target
-  (``IGNORE``), such as :func:`rnn_course.tasks.delayed_cue_stream`.
+One long signal is cut into B contiguous streams (stateful batching: row b of chunk i+1
+continues row b of chunk i); training carries the state across chunks and detaches it at
+every update, so ``k`` steps are backpropagated (Williams & Peng's k2) and the weights are
+updated every ``k1`` steps. The module also measures the bias truncation introduces (the
+gradient with and without it) and what an update keeps in memory and costs in time.
 """
 from __future__ import annotations
 
