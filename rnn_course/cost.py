@@ -1,25 +1,11 @@
 """What a computation costs: its wall time, and its depth (how much of it must run in order).
 
-- ``synchronize(device)``     wait for an accelerator to finish its queued work.
-- ``median_seconds(fn)``       median wall time of ``fn()`` over repeats, after warm-up calls,
-                               waiting for an accelerator to finish before each clock reading.
-- ``fastest_seconds(fns)``     to compare several computations: they take turns, round after
-                               round, and each gets its fastest call (CPU time on a CPU).
-- ``count_work(fn)``           what ``fn()`` asks of PyTorch, counted exactly: its calls from
-                               Python into PyTorch (each one a fixed overhead: argument checks,
-                               an output allocation, an autograd node, a kernel launch on a GPU)
-                               and the floating-point operations of its matrix products. These
-                               explain a time and, unlike a time, do not depend on the machine
-                               or on what else it is doing.
-- ``machine(device)``          the processor (and GPU) a time was measured on, to print with it.
-- ``autograd_depth(out, x)``   the longest chain of operations in the autograd graph that leads
-                               from the input ``x`` to the output ``out``: operations on one chain
-                               must run one after another, so no amount of parallel hardware can
-                               make the computation take fewer than this many steps.
-
-For a recurrent network the depth from the first input to the last output grows in
-proportion to T; for a self-attention layer it does not depend on T; for a parallel scan it
-grows like log T.
+Times are medians or fastest-of-rounds, with an accelerator synchronised before each clock
+reading, and are printed with the machine they were measured on. Counts (calls from Python
+into PyTorch, FLOPs of matrix products) explain a time and, unlike a time, do not depend on
+the machine or on what else it is doing. Depth is the longest chain of operations from the
+input to the output: for a recurrent network it grows in proportion to T; for a
+self-attention layer it does not depend on T; for a parallel scan it grows like log T.
 """
 from __future__ import annotations
 

@@ -1,19 +1,5 @@
 """Explanatory diagrams of the prose pages, drawn by code (matplotlib, no data).
 
-- ``draw_bptt_graph(n_steps)``  the unrolled graph with the forward pass and, dashed, the
-  gradients of the backward pass: each ``h_t`` adds what comes from its output and from step t+1
-- ``draw_gradient_path(n_steps, factor)``  the chain of step Jacobians between ``h_t`` and
-  ``h_T``, and how the gradient shrinks when every factor shrinks it
-- ``draw_tbptt_chunks(k, n_chunks)``  truncated BPTT: the state is carried across chunks,
-  the gradient stops at every chunk boundary
-- ``draw_k1_k2_windows(k1, k2, n_steps)``  TBPTT(k1, k2): an update every k1 steps, each
-  backpropagating through the last k2 steps
-- ``draw_lstm_cell()`` / ``draw_gru_cell()``  the gated cells, with the additive path marked
-- ``draw_attention_step(n_source, n_pad)``  one decoder step attending over a padded source
-- ``draw_rr_intervals()``  a premature beat: RR before, RR after and the local mean
-- ``draw_grud_decay()``  forward filling against GRU-D's decaying input, with delta
-- ``draw_scan(n_steps)``  the loop against the parallel scan's rounds
-
 Every function returns the ``Figure`` it drew, validates its arguments, and gives every
 element a ``gid`` (an ``id`` in the SVG) so tests can count what was drawn. Colours are from
 the Okabe–Ito palette, which colour-blind readers can tell apart, and the backward pass is

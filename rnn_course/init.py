@@ -1,14 +1,9 @@
 """Initialising the recurrent weights W_hh, the lever on vanishing and exploding gradients.
 
 The backward pass through time multiplies by W_hh once per step, so its spectral radius
-(max |eigenvalue|) sets how fast the error signal shrinks or grows (chapter 4):
-
-- ``scale_to_spectral_radius(W, rho)`` returns W rescaled so that its spectral radius is rho;
-- ``set_spectral_radius_(rnn, rho)`` does that in place to the W_hh of an ``nn.RNN``;
-- ``orthogonal_init_(rnn)`` makes every recurrent weight block orthogonal (all singular
-  values 1, Saxe et al. 2014), for ``nn.RNN``, ``nn.GRU`` and ``nn.LSTM``;
-- ``identity_init_(rnn)`` sets W_hh = identity and the biases to zero: with
-  ``nonlinearity="relu"`` this is the IRNN of Le, Jaitly & Hinton (2015).
+(max |eigenvalue|) sets how fast the error signal shrinks or grows (chapter 4). This module
+rescales W_hh to a chosen spectral radius, makes it orthogonal (Saxe et al. 2014), or sets it
+to the identity (the IRNN of Le, Jaitly & Hinton 2015, with ReLU units).
 
 Functions ending in ``_`` change the module in place and return it, like ``torch.nn.init``.
 """

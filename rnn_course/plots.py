@@ -1,14 +1,9 @@
-"""Figures shared by the notebooks: ECG strips, training curves, and RNN diagrams drawn by code.
+"""Figures shared by the notebooks: ECG strips, training curves, attention heatmaps, and the
+unrolled RNN and task-shape diagrams drawn by code.
 
 Every function returns what it drew on (an ``Axes``, or a ``Figure`` for multi-panel
 diagrams) so a notebook can add to it, and validates its inputs with errors that say what
 was expected and what arrived. Nothing here calls ``plt.show()``: the notebook does.
-
-- ``plot_signal(signal, fs, beats=..., symbols=...)``  an ECG strip, time axis in seconds
-- ``plot_history(history)`` / ``plot_grad_norm(history)``  curves from ``training.History``
-- ``draw_unrolled_rnn(n_steps)``  the folded RNN and the same network unrolled in time
-- ``draw_task_shapes()``  one-to-many, many-to-one, many-to-many (aligned and unaligned)
-- ``plot_attention(weights, source, output)``  an attention heatmap, output steps against source tokens
 
 Importing this module sets one style for every figure of the course (``use_course_style``):
 the colour-blind-safe palette of Okabe and Ito (2008, *Color Universal Design*) as the colour
@@ -195,6 +190,27 @@ def plot_history(history: Any, *, ax: Axes | None = None, log: bool = False) -> 
     ax.set_ylabel("loss")
     if log:
         ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_epoch_loss(histories: dict[str, Any], *, ax: Axes | None = None,
+                    chance: float | None = None, chance_label: str = "chance level") -> Axes:
+    """Compare runs: the mean training loss of every epoch, one line per run, against the epoch.
+
+    ``histories`` maps a legend label to the :class:`~rnn_course.training.History` of a run;
+    ``chance`` draws the loss of a model that has learnt nothing as a dashed line.
+    """
+    if not isinstance(histories, dict) or not histories:
+        raise ValueError(f"histories: expected a non-empty dict of label -> History, got {histories!r:.80}")
+    ax = _new_axes(ax, (6, 3.4))
+    for label, history in histories.items():
+        train_loss = _history_lists(history)[1]
+        ax.plot(range(1, len(train_loss) + 1), train_loss, "o-", ms=3, label=label)
+    if chance is not None:
+        ax.axhline(chance, color="k", ls="--", lw=1, label=chance_label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
     ax.legend(fontsize=8)
     return ax
 

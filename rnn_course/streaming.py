@@ -3,11 +3,8 @@
 A bedside monitor cannot wait for the end of the recording: it must update its output as each
 sample arrives. A recurrent network carries a state of fixed size; a causal Transformer
 carries a key-value cache that grows with every sample (:mod:`rnn_course.causal_transformer`).
-
-- ``StreamingGRU``   ``nn.GRU`` with a read-out, run on a whole sequence or one sample at a time.
-- ``state_nbytes``   bytes held by a stream's state (a tensor, a tuple of them, or a ``KVCache``).
-- ``profile_streams`` feed a signal through several models and, at chosen points of the
-                     stream, time single-sample steps and record the size of each state.
+This module runs a GRU that way and measures, along a stream, the time per new sample and
+the size of each model's state.
 """
 from __future__ import annotations
 

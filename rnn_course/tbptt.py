@@ -5,18 +5,11 @@ H = hidden units. Inputs are ``x (B, T, F)``; targets ``y (B, T, ...)`` are alig
 inputs step by step. A model is any module with ``model(x_chunk, h) -> (y_hat, h)``, where
 ``h`` is ``None`` (start from zeros), a tensor, or an LSTM's ``(h, c)`` tuple.
 
-- :func:`make_streams` cuts one long signal ``(T_total, F)`` into ``B`` contiguous streams
-  ``(B, T_total // B, F)`` (stateful batching: row b of chunk i+1 continues row b of chunk i);
-  :func:`chunk_sequence` yields consecutive time chunks of length ``k``.
-- :func:`train_tbptt` trains with the state carried across chunks and detached at every
-  update (:func:`detach_state`): ``k`` steps are backpropagated (Williams & Peng's k2) and
-  the weights are updated every ``k1`` steps (default ``k1 = k``, common PyTorch practice).
-- :func:`full_bptt_gradient` and :func:`truncated_gradient` return the flattened gradient of
-  the same whole-sequence loss without and with truncation, to measure the bias.
-- :func:`autograd_saved_bytes` and :func:`measure_update` measure what one update keeps in
-  memory for the backward pass, and how long it takes.
-- :func:`masked_cross_entropy` is the loss of streams whose steps mostly have no target
-  (``IGNORE``), such as :func:`rnn_course.tasks.delayed_cue_stream`.
+One long signal is cut into B contiguous streams (stateful batching: row b of chunk i+1
+continues row b of chunk i); training carries the state across chunks and detaches it at
+every update, so ``k`` steps are backpropagated (Williams & Peng's k2) and the weights are
+updated every ``k1`` steps. The module also measures the bias truncation introduces (the
+gradient with and without it) and what an update keeps in memory and costs in time.
 """
 from __future__ import annotations
 
@@ -31,7 +24,7 @@ from tqdm import tqdm
 
 from .device import get_device, module_device
 from .tasks import IGNORE
-from .training import History, optimisation_step, validate_clip_grad_norm
+from .training import EpochCallback, History, end_epoch, optimisation_step, validate_clip_grad_norm
 from .validation import expect_int, expect_ndim
 
 State = Any  # None, a tensor (B layout of the module), or a tuple of tensors such as (h, c)
@@ -133,6 +126,7 @@ def train_tbptt(
     clip_grad_norm: float | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
+    on_epoch_end: EpochCallback | None = None,
 ) -> History:
     """Train ``model`` on the streams ``x (B, T, F)``, ``y (B, T, ...)`` with truncated BPTT.
 
@@ -143,7 +137,8 @@ def train_tbptt(
     ``clip_grad_norm`` rescales each update's gradient to at most that global norm, as in
     :func:`~rnn_course.training.fit`. Returns a :class:`~rnn_course.training.History` (loss
     and gradient norm of every update). Trains on the model's own device, or on ``device``
-    if one is named (the model is moved there first).
+    if one is named (the model is moved there first). ``on_epoch_end(model, history)`` is
+    called after every epoch, as in :func:`~rnn_course.training.fit` (``True`` stops).
     """
     k = expect_int("k", k, hint="time steps")
     k1 = k if k1 is None else expect_int("k1", k1, hint="time steps")
@@ -162,7 +157,7 @@ def train_tbptt(
     for _ in range(epochs):
         model.train()
         states: dict[int, State] = {0: None}  # detached states at update boundaries
-        total = 0.0
+        total, started = 0.0, time.perf_counter()
         for i, (start, new, end) in enumerate(windows):
             base = max(t for t in states if t <= start)
             h = states[base]
@@ -184,6 +179,8 @@ def train_tbptt(
         history.train_loss.append(total / x.shape[1])
         history.epoch_end_step.append(len(history.step_loss))
         bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+        if end_epoch(history, model, time.perf_counter() - started, on_epoch_end):
+            break
     bar.close()
     return history
 

@@ -3,10 +3,12 @@
 ``fit`` moves every batch to the model's device, shows a plain ``tqdm`` progress bar,
 records the loss of every step and epoch and the gradient norm of every step (before
 clipping, so you can see what clipping did), optionally clips, and returns a ``History``.
+``on_epoch_end`` is called after every epoch, for a metric of your own or to stop early.
 Batches are ``(inputs, targets)`` pairs; ``inputs`` may be a tensor or a tuple of tensors.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -29,6 +31,8 @@ class History:
         train_loss: mean training loss of every epoch.
         val_loss: validation loss after every epoch (empty without validation data).
         epoch_end_step: number of steps taken when each epoch ended (where to plot epoch points).
+        epoch_seconds: wall-clock seconds of every epoch's training (validation and
+            ``on_epoch_end`` not included).
         diverged: True if training stopped early because the loss became NaN or infinite.
     """
 
@@ -37,6 +41,7 @@ class History:
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     epoch_end_step: list[int] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
     diverged: bool = False
 
 
@@ -136,6 +141,16 @@ def optimisation_step(model: nn.Module, loss: torch.Tensor, optimizer: torch.opt
     return True
 
 
+EpochCallback = Callable[[nn.Module, History], Any]
+
+
+def end_epoch(history: History, model: nn.Module, seconds: float,
+              on_epoch_end: EpochCallback | None) -> bool:
+    """Record the epoch's duration and call ``on_epoch_end``; True if training should stop."""
+    history.epoch_seconds.append(seconds)
+    return on_epoch_end is not None and on_epoch_end(model, history) is True
+
+
 def fit(
     model: nn.Module,
     train_loader: Iterable,
@@ -148,6 +163,7 @@ def fit(
     clip_grad_norm: float | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
+    on_epoch_end: EpochCallback | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; return the :class:`History`.
 
@@ -157,6 +173,8 @@ def fit(
         clip_grad_norm: if set, rescale the gradient so its global norm is at most this.
         device: where to train; by default the model's own device (see
             :mod:`rnn_course.device`). Naming one moves the model there first.
+        on_epoch_end: called as ``on_epoch_end(model, history)`` after every epoch (after
+            validation); if it returns ``True``, training stops there.
     """
     expect_int("epochs", epochs)
     validate_clip_grad_norm(clip_grad_norm)
@@ -167,7 +185,7 @@ def fit(
     bar = tqdm(range(epochs), desc="epochs", disable=not progress)
     for _ in bar:
         model.train()
-        epoch_losses = []
+        epoch_losses, started = [], time.perf_counter()
         for batch in train_loader:
             inputs, targets = to_device(_unpack(batch), device)
             loss = loss_fn(_call(model, inputs), targets)
@@ -182,9 +200,13 @@ def fit(
             raise ValueError("fit: train_loader yielded no batches")
         history.train_loss.append(sum(epoch_losses) / len(epoch_losses))
         history.epoch_end_step.append(len(history.step_loss))
+        seconds = time.perf_counter() - started
         postfix = {"train": f"{history.train_loss[-1]:.4f}"}
         if val_loader is not None:
             history.val_loss.append(evaluate(model, val_loader, loss_fn, device))
             postfix["val"] = f"{history.val_loss[-1]:.4f}"
         bar.set_postfix(postfix)
+        if end_epoch(history, model, seconds, on_epoch_end):
+            break
+    bar.close()
     return history

@@ -31,3 +31,18 @@ def test_wheel_contains_every_module_and_the_registry(tmp_path):
     assert any(name.endswith("ja/LC_MESSAGES/rnn_course.mo") for name in expected)
     missing = sorted(expected - names)
     assert not missing, f"the wheel lacks {missing}; fix [tool.setuptools] in pyproject.toml"
+
+
+def test_the_package_index_names_every_module_and_no_other():
+    """rnn_course/__init__.py's index lists the modules that exist (it had drifted)."""
+    import re
+    from pathlib import Path
+
+    import rnn_course
+
+    root = Path(rnn_course.__file__).parent
+    modules = {p.stem for p in root.glob("*.py") if p.stem != "__init__"}
+    modules |= {p.parent.name for p in root.glob("*/__init__.py")}
+    named = set(re.findall(r"``(\w+)``", rnn_course.__doc__))
+    assert modules <= named, f"not in the index: {sorted(modules - named)}"
+    assert named <= modules, f"in the index but not a module: {sorted(named - modules)}"

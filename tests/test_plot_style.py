@@ -130,6 +130,7 @@ def test_every_helper_draws_only_course_colours():
         plots.plot_signal(np.sin(np.linspace(0, 9, 720)), 360, beats=[100, 500], symbols=["N", "V"]).figure,
         plots.plot_history(h).figure,
         plots.plot_grad_norm(h, clip=1.0).figure,
+        plots.plot_epoch_loss({"a": h, "b": h, "c": h}, chance=0.5).figure,
         plots.draw_unrolled_rnn(3).figure,
         plots.draw_task_shapes(),
     ]

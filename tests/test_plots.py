@@ -188,3 +188,20 @@ def test_fit_records_where_each_epoch_ends():
     loader = [(x[:4], y[:4]), (x[4:8], y[4:8]), (x[8:], y[8:])]
     h = fit(torch.nn.Linear(3, 1), loader, torch.nn.functional.mse_loss, epochs=2, device="cpu", progress=False)
     assert h.epoch_end_step == [3, 6]
+
+
+# ----------------------------------------------------------------------------- plot_epoch_loss
+def test_epoch_loss_draws_one_line_per_run_against_the_epoch():
+    runs = {"short": History(train_loss=[0.3, 0.2, 0.1]), "long": History(train_loss=[0.2, 0.18])}
+    ax = plots.plot_epoch_loss(runs, chance=1 / 6, chance_label="chance level 1/6")
+    assert [line.get_label() for line in ax.lines] == ["short", "long", "chance level 1/6"]
+    x, y = ax.lines[0].get_data()
+    assert list(x) == [1, 2, 3] and list(y) == [0.3, 0.2, 0.1]
+    assert list(ax.lines[2].get_ydata()) == [1 / 6, 1 / 6] and ax.get_xlabel() == "epoch"
+    assert len(plots.plot_epoch_loss({"a": History(train_loss=[1.0])}).lines) == 1  # no chance line
+
+
+@pytest.mark.parametrize("bad, error", [({}, ValueError), ([History()], ValueError), ({"a": object()}, TypeError)])
+def test_epoch_loss_bad_inputs(bad, error):
+    with pytest.raises(error, match="histor"):
+        plots.plot_epoch_loss(bad)

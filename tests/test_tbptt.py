@@ -352,3 +352,16 @@ def test_gradients_move_the_data_to_the_models_device(which):
          else tbptt.truncated_gradient(model, x, y, nn.MSELoss(), 3))
     assert g.device.type == "meta"
     assert g.shape == (sum(p.numel() for p in model.parameters()),)
+
+
+def test_train_tbptt_on_epoch_end_equals_epochs_one_at_a_time():
+    x, y = _data()
+    model, seen = _model(), []
+    h = tbptt.train_tbptt(model, x, y, nn.functional.mse_loss, k=5, epochs=3, lr=0.01, progress=False,
+                          on_epoch_end=lambda m, history: seen.append(len(history.train_loss)) or len(seen) == 2)
+    assert seen == [1, 2] and len(h.train_loss) == len(h.epoch_seconds) == 2
+    other = _model()
+    optimizer = torch.optim.Adam(other.parameters(), lr=0.01)
+    losses = [tbptt.train_tbptt(other, x, y, nn.functional.mse_loss, k=5, optimizer=optimizer,
+                                progress=False).train_loss[0] for _ in range(2)]
+    assert h.train_loss == losses

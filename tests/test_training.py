@@ -282,3 +282,25 @@ def test_count_parameters_sums_the_trainable_parameters_of_a_built_model():
     head.bias.requires_grad_(False)  # frozen parameters are not counted
     assert count_parameters(head) == 10
     assert seq2seq.count_parameters is count_parameters  # the chapter 6 labs import it there
+
+
+# ------------------------------------------------------------------ per-epoch callback
+def test_on_epoch_end_sees_every_epoch_and_equals_epochs_one_at_a_time():
+    data = regression()
+    seen = []
+    h = fit(model(), data, mse, epochs=3, lr=0.05, val_loader=data, device=CPU, progress=False,
+            on_epoch_end=lambda m, history: seen.append((len(history.train_loss), evaluate(m, data, mse))))
+    assert [e for e, _ in seen] == [1, 2, 3]
+    assert [v for _, v in seen] == pytest.approx(h.val_loss)
+    m = model()
+    optimizer = torch.optim.Adam(m.parameters(), lr=0.05)
+    one_at_a_time = [fit(m, data, mse, epochs=1, optimizer=optimizer, device=CPU, progress=False).train_loss[0]
+                     for _ in range(3)]
+    assert h.train_loss == one_at_a_time
+    assert len(h.epoch_seconds) == 3 and all(s >= 0 for s in h.epoch_seconds)
+
+
+def test_on_epoch_end_returning_true_stops_training():
+    h = fit(model(), regression(), mse, epochs=10, device=CPU, progress=False,
+            on_epoch_end=lambda m, history: len(history.train_loss) == 2)
+    assert len(h.train_loss) == len(h.epoch_seconds) == 2 and len(h.step_loss) == 8
