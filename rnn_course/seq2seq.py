@@ -16,8 +16,10 @@ source lengths); ``tgt_in (batch, T)`` the decoder's inputs (``SOS``, y_1, ..., 
   training must loop over the target steps in Python.
 - :class:`Seq2Seq` joins an encoder and a decoder, with any score of
   :mod:`rnn_course.attention` or none. Without attention the decoder gets one fixed context,
-  the encoder's final states ``c`` (at its start and at every output, as Cho et al. 2014): the
-  same code with the attention switched off.
+  the encoder's final states ``kappa``, at its start and at every output: the same code with the
+  attention switched off. With ``feed_context=True`` it also reads ``kappa`` in the GRU's input at
+  every step, as the decoder of Cho et al. 2014 (``placement="bahdanau"`` without attention
+  computes the same function one step at a time).
 
 Teacher forcing: during training, the decoder's input at each step is the true previous token
 with probability ``teacher_forcing_ratio`` and otherwise the model's own previous prediction
@@ -103,19 +105,30 @@ class _Decoder(nn.Module):
 
 class LuongDecoder(_Decoder):
     """GRU first, attention after: ``h_t = GRU(y_{t-1}, h_{t-1})``, ``kappa_t = attend(h_t)``,
-    ``logits_t = W_o tanh(W_c [kappa_t; h_t])`` (Luong et al. 2015, no input feeding)."""
+    ``logits_t = W_o tanh(W_c [kappa_t; h_t])`` (Luong et al. 2015, no input feeding).
+    Without attention and with ``feed_context``, the GRU reads ``[E y_{t-1}; kappa]`` at every
+    step (Cho et al. 2014); all steps still run in one call, since ``kappa`` is fixed."""
 
     parallel_training = True  # teacher-forced steps do not depend on each other's attention
 
     def __init__(self, vocab_size: int, emb_size: int, hidden_size: int, memory_size: int,
-                 score: str | None):
+                 score: str | None, feed_context: bool = False):
+        if feed_context and score is not None:
+            raise ValueError(f"feed_context: expected it only without attention (the fixed "
+                             f"context), got attention={score!r}")
+        rnn_input = emb_size + memory_size if feed_context else emb_size
         super().__init__(vocab_size, emb_size, hidden_size, memory_size, score,
-                         lambda: nn.GRU(emb_size, hidden_size, batch_first=True))
+                         lambda: nn.GRU(rnn_input, hidden_size, batch_first=True))
+        self.feed_context = feed_context
 
     def forward(self, inputs: torch.Tensor, state: torch.Tensor, memory: Memory
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``inputs (batch, T)`` -> ``logits (batch, T, V)``, new state, ``weights (batch, T, S)`` or None."""
-        h, state = self.rnn(self.embedding(inputs), state)  # all T steps in one call
+        embedded = self.embedding(inputs)
+        if self.feed_context:  # the fixed context in every step's input (Cho et al. 2014)
+            fixed = memory.final[:, None].expand(-1, inputs.shape[1], -1)
+            embedded = torch.cat([embedded, fixed], dim=-1)
+        h, state = self.rnn(embedded, state)  # all T steps in one call
         if self.attention is None:
             context, weights = memory.final[:, None].expand(-1, h.shape[1], -1), None
         else:
@@ -169,11 +182,15 @@ class Seq2Seq(nn.Module):
             previous token (1.0 = teacher forcing; lower it for scheduled sampling).
         sample_inputs: when the model's own token is fed back in training, sample it from the
             model's distribution (as Bengio et al. 2015) instead of taking the most likely one.
+        feed_context: without attention, also feed the fixed context into the decoder GRU's
+            input at every step (Cho et al. 2014); Luong's placement only (Bahdanau's without
+            attention already does).
     """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, *, emb_size: int = 32,
                  hidden_size: int = 64, decoder_size: int | None = None, attention: str | None = "general",
-                 placement: str = "luong", teacher_forcing_ratio: float = 1.0, sample_inputs: bool = False):
+                 placement: str = "luong", teacher_forcing_ratio: float = 1.0, sample_inputs: bool = False,
+                 feed_context: bool = False):
         super().__init__()
         if placement not in PLACEMENTS:
             raise ValueError(f"placement: expected one of {PLACEMENTS}, got {placement!r}")
@@ -182,16 +199,24 @@ class Seq2Seq(nn.Module):
                             ("emb_size", emb_size), ("hidden_size", hidden_size), ("decoder_size", decoder_size)]:
             expect_int(name, value)
         self.encoder = Encoder(src_vocab_size, emb_size, hidden_size)
-        decoder = LuongDecoder if placement == "luong" else BahdanauDecoder
-        self.decoder = decoder(tgt_vocab_size, emb_size, decoder_size, self.encoder.output_size, attention)
-        self.attention_score, self.placement = attention, placement
+        if feed_context and placement != "luong":
+            raise ValueError(f"feed_context: expected placement='luong' (Bahdanau's placement "
+                             f"already feeds the context), got placement={placement!r}")
+        if placement == "luong":
+            self.decoder = LuongDecoder(tgt_vocab_size, emb_size, decoder_size,
+                                        self.encoder.output_size, attention, feed_context)
+        else:
+            self.decoder = BahdanauDecoder(tgt_vocab_size, emb_size, decoder_size,
+                                           self.encoder.output_size, attention)
+        self.attention_score, self.placement, self.feed_context = attention, placement, feed_context
         self.teacher_forcing_ratio = teacher_forcing_ratio
         self.sample_inputs = sample_inputs
         self.use_source_mask = True  # switch off only to see what goes wrong without it
 
     def extra_repr(self) -> str:
         return (f"attention={self.attention_score!r}, placement={self.placement!r}, "
-                f"teacher_forcing_ratio={self.teacher_forcing_ratio}")
+                f"teacher_forcing_ratio={self.teacher_forcing_ratio}"
+                + (", feed_context=True" if self.feed_context else ""))
 
     def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> Memory:
         """Run the encoder on a padded batch; checks the inputs."""

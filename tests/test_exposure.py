@@ -1,39 +1,50 @@
-"""rnn_course.exposure: which target tokens a decoder gets wrong with the true prefix and with
-its own, and the profile of errors after errors."""
+"""rnn_course.exposure: edit distance between outputs and targets (a skipped digit is one edit,
+not one per later position), the edits after a first one, and true-prefix predictions."""
 from __future__ import annotations
 
-import numpy as np
+import math
+
 import pytest
 import torch
 
-from rnn_course.exposure import error_profile, wrong_with_own_prefix, wrong_with_true_prefix
+from rnn_course.exposure import edit_profile, edit_script, true_prefix_predictions
 from rnn_course.seq2seq_training import encode_pairs
-from rnn_course.vocab import Vocab
+from rnn_course.vocab import EOS_ID, Vocab
 
 
-def test_own_prefix_counts_eos_and_every_character():
-    rows = wrong_with_own_prefix(["123", "12", "1234", "193"], ["123", "123", "123", "123"])
-    assert [r.tolist() for r in rows] == [
-        [False, False, False, False],   # right, EOS included
-        [False, False, True, True],     # EOS too early, then nothing
-        [False, False, False, True],    # no EOS where the target ends
-        [False, True, False, False],    # one wrong digit
-    ]
+def test_a_skipped_digit_is_one_edit_not_one_per_later_position():
+    target = "1234567890"
+    assert edit_script("123567890", target) == [("delete", 3)]      # positionally 7 wrong
+    assert edit_script("12344567890", target) in ([("insert", 3)], [("insert", 4)])  # a repeat
+    assert edit_script("1294567890", target) == [("substitute", 2)]
+    profile = edit_profile(["123567890"], [target])
+    assert profile["character error rate"] == pytest.approx(1 / 10)
+    assert profile["edits after the first, per wrong output"] == 0
 
 
-def test_own_prefix_rows_follow_the_target_length():
-    rows = wrong_with_own_prefix(["", "abcdef"], ["ab", "a"])
-    assert [len(r) for r in rows] == [3, 2] and rows[0].all() and rows[1].tolist() == [False, True]
+def test_edit_script_is_a_minimal_alignment():
+    assert len(edit_script("sitting", "kitten")) == 3                # the textbook example
+    assert edit_script("", "ab") == [("delete", 0), ("delete", 1)]
+    assert edit_script("ab", "") == [("insert", 0), ("insert", 0)]
+    assert edit_script("abc", "abc") == []
+    assert edit_script([1, 2, EOS_ID], [1, 3, 2, EOS_ID]) == [("delete", 1)]  # token lists too
 
 
-def test_error_profile_separates_errors_after_errors():
-    rows = [np.array([False, True, True, False]), np.array([False, False, False])]
-    profile = error_profile(rows)
-    assert profile["characters wrong"] == pytest.approx(2 / 7)
-    assert profile["P(wrong | earlier mistake)"] == pytest.approx(1 / 2)   # tokens 3 and 4 of row 1
-    assert profile["P(wrong | no earlier mistake)"] == pytest.approx(1 / 5)
-    # a (N, T) array is rows too
-    assert error_profile(np.stack([rows[0][:3], rows[1]])) == error_profile([rows[0][:3], rows[1]])
+def test_edit_profile_counts_edits_before_and_after_the_first():
+    outputs, targets = ["1245", "12345", "19395"], ["12345"] * 3
+    profile = edit_profile(outputs, targets)
+    assert profile["character error rate"] == pytest.approx(3 / 15)
+    assert profile["outputs with an edit"] == pytest.approx(2 / 3)
+    assert profile["edits after the first, per wrong output"] == pytest.approx(1 / 2)
+    # first edits at positions 2 and 1: 3 + 2 tokens up to them, 5 in the right output
+    assert profile["rate of a first edit"] == pytest.approx(2 / 10)
+    assert profile["edit rate after the first edit"] == pytest.approx(1 / 5)  # 2 + 3 tokens after
+
+
+def test_edit_profile_of_right_outputs_has_no_rate_after_an_edit():
+    profile = edit_profile(["ab"], ["ab"])
+    assert profile["character error rate"] == 0 and profile["rate of a first edit"] == 0
+    assert math.isnan(profile["edit rate after the first edit"])
 
 
 class _Teacher(torch.nn.Module):
@@ -51,16 +62,21 @@ class _Teacher(torch.nn.Module):
         return logits
 
 
-def test_true_prefix_marks_the_positions_the_argmax_gets_wrong():
+def test_true_prefix_predictions_are_the_argmax_at_each_target_position():
     chars = Vocab.build(["0123"])
     sources, targets = ["01", "0123"], ["12", "3210"]
     pairs = encode_pairs(sources, targets, chars, chars)
-    rows = wrong_with_true_prefix(_Teacher(pairs.tgt_out, [2, 0]), sources, targets, chars, chars)
-    assert [r.tolist() for r in rows] == [[False, False, True], [True, False, False, False, False]]
+    rows = true_prefix_predictions(_Teacher(pairs.tgt_out, [2, 0]), sources, targets, chars, chars)
+    want = [chars.encode(t, eos=True) for t in targets]
+    assert [len(r) for r in rows] == [3, 5]
+    assert [edit_script(r, w) for r, w in zip(rows, want)] == [[("substitute", 2)],
+                                                              [("substitute", 0)]]
 
 
-def test_mismatched_lengths_say_what_arrived():
+def test_bad_input_says_what_arrived():
     with pytest.raises(ValueError, match="outputs and targets: expected one target per item, got 2 and 1"):
-        wrong_with_own_prefix(["a", "b"], ["a"])
+        edit_profile(["a", "b"], ["a"])
     with pytest.raises(ValueError, match="expected at least one example"):
-        error_profile([])
+        edit_profile([], [])
+    with pytest.raises(ValueError, match="targets: expected non-empty"):
+        edit_profile(["a"], [""])

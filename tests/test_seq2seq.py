@@ -89,6 +89,36 @@ def test_without_attention_the_decoder_reads_only_the_final_states():
     assert torch.equal(model.decoder(tgt_in, state, memory)[0], model.decoder(tgt_in, state, scrambled)[0])
 
 
+def test_feed_context_is_the_cho_decoder_run_in_one_call():
+    """Context in every step's input and at the output: the same function as Bahdanau's
+    placement without attention (a GRUCell loop), given the same weights."""
+    cho = _model(None, feed_context=True)
+    loop = _model(None, "bahdanau", seed=1)
+    weights = {k.replace("rnn.weight_ih_l0", "rnn.weight_ih").replace("rnn.weight_hh_l0", "rnn.weight_hh")
+               .replace("rnn.bias_ih_l0", "rnn.bias_ih").replace("rnn.bias_hh_l0", "rnn.bias_hh")
+               if k.startswith("decoder") else k: v for k, v in cho.state_dict().items()}
+    loop.load_state_dict(weights)
+    src, lengths, tgt_in = _batch()
+    assert cho.decoder.rnn.input_size == 4 + 10                      # E y and kappa
+    assert torch.allclose(cho(src, lengths, tgt_in), loop(src, lengths, tgt_in), atol=1e-12)
+    assert not torch.allclose(cho(src, lengths, tgt_in), _model(None)(src, lengths, tgt_in))
+    memory = cho.encode(src, lengths)
+    state, full = cho.start(memory), torch.log_softmax(cho(src, lengths, tgt_in), dim=-1)
+    for t in range(tgt_in.shape[1]):                                 # decoding step by step
+        log_probs, state, _ = cho.step(tgt_in[:, t], state, memory)
+        assert torch.allclose(log_probs, full[:, t], atol=1e-12)
+    garbage = src.clone()
+    garbage[torch.arange(6) >= lengths[:, None]] = 5
+    assert torch.equal(cho(garbage, lengths, tgt_in), cho(src, lengths, tgt_in))
+
+
+def test_feed_context_only_for_the_fixed_context_in_luongs_placement():
+    with pytest.raises(ValueError, match="feed_context: expected it only without attention"):
+        Seq2Seq(5, 5, attention="general", feed_context=True)
+    with pytest.raises(ValueError, match="feed_context: expected placement='luong'"):
+        Seq2Seq(5, 5, attention=None, placement="bahdanau", feed_context=True)
+
+
 def test_ratio_zero_feeds_back_the_models_own_tokens():
     model = _model()
     src, lengths, tgt_in = _batch()
