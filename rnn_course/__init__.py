@@ -7,7 +7,7 @@ Infrastructure
 - ``device``       where tensors live: get_device, module_device (the device rule), seed_everything
 - ``validation``   input checks whose errors say expected vs received (expect_shape, expect_int, ...)
 - ``training``     fit, evaluate and History: the shared training loop
-- ``cost``         wall time, calls into PyTorch, FLOPs and depth of a computation
+- ``timing``       one clock (fastest, median), calls into PyTorch, FLOPs, depth, saved bytes
 - ``i18n``, ``i18n_catalog``  the learner's feedback in English or Japanese, and its catalogue
 - ``plots``, ``diagrams``  data figures for the labs; the prose pages' diagrams
 

@@ -8,7 +8,6 @@ the size of each model's state.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .causal_transformer import KVCache
-from .cost import synchronize
+from .timing import timed_call
 from .validation import expect_int, expect_ndim, expect_shape
 
 
@@ -129,11 +128,9 @@ def profile_streams(models: dict[str, nn.Module], signal: torch.Tensor, checkpoi
         times = {name: [] for name in runs}
         for _ in range(n_timed):
             for name, run in runs.items():
-                synchronize(run["device"])
-                start_clock = time.perf_counter()
-                y, run["state"] = run["model"].step(run["x"][:, t], run["state"])
-                synchronize(run["device"])
-                times[name].append(time.perf_counter() - start_clock)
+                seconds, (y, run["state"]) = timed_call(
+                    lambda: run["model"].step(run["x"][:, t], run["state"]), run["device"])
+                times[name].append(seconds)
                 run["outputs"].append(y)
             t += 1
         n_seen.append(t)

@@ -9,12 +9,12 @@ One long signal is cut into B contiguous streams (stateful batching: row b of ch
 continues row b of chunk i); training carries the state across chunks and detaches it at
 every update, so ``k`` steps are backpropagated (Williams & Peng's k2) and the weights are
 updated every ``k1`` steps. The module also measures the bias truncation introduces (the
-gradient with and without it) and what an update keeps in memory and costs in time.
+gradient with and without it); what an update keeps in memory and costs in time is measured
+by :func:`rnn_course.timing.measure_update`.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -225,54 +225,6 @@ def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> float:
     if a.shape != b.shape:
         raise ValueError(f"gradients must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     return float(torch.nn.functional.cosine_similarity(a.double(), b.double(), dim=0))
-
-
-def autograd_saved_bytes(fn: Callable[[], Any]) -> tuple[int, Any]:
-    """Run ``fn()`` and return (bytes autograd saved for the backward pass, ``fn()``'s result).
-
-    Uses ``torch.autograd.graph.saved_tensors_hooks``; each storage is counted once (a weight
-    saved by every time step is counted once, every step's activations separately).
-    """
-    storages: dict[tuple[int, str], int] = {}
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        storage = t.untyped_storage()
-        storages[(storage.data_ptr(), str(t.device))] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        result = fn()
-    return sum(storages.values()), result
-
-
-@dataclass
-class UpdateCost:
-    """Cost of one TBPTT update: wall time (s), autograd-saved bytes, CUDA peak (None on CPU)."""
-
-    seconds: float
-    saved_bytes: int
-    peak_cuda_bytes: int | None
-
-
-def measure_update(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable, *, repeats: int = 3) -> UpdateCost:
-    """Time (best of ``repeats``) and memory of one forward + backward pass over the chunk ``x, y``."""
-    device = next(model.parameters()).device
-    x, y = x.to(device), y.to(device)
-    cuda = device.type == "cuda"
-    saved, loss = autograd_saved_bytes(lambda: loss_fn(model(x, None)[0], y))
-    loss.backward()
-    if cuda:
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-    best = float("inf")
-    for _ in range(expect_int("repeats", repeats)):
-        start = time.perf_counter()
-        loss_fn(model(x, None)[0], y).backward()
-        if cuda:
-            torch.cuda.synchronize(device)
-        best = min(best, time.perf_counter() - start)
-    model.zero_grad(set_to_none=True)
-    return UpdateCost(best, saved, torch.cuda.max_memory_allocated(device) if cuda else None)
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -30,7 +30,7 @@ from torch import nn
 
 from rnn_course import numpy_rnn, tbptt
 from rnn_course.causal_transformer import CausalSelfAttention
-from rnn_course.cost import Work, count_work, machine
+from rnn_course.timing import Work, count_work, machine
 from rnn_course.gated import ScratchLSTM
 from rnn_course.mingru import MinRNNRegressor
 from rnn_course.scan import blelloch_scan, heinsen_scan, linear_recurrence_loop

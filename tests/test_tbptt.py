@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from rnn_course import tbptt
-from rnn_course.cost import count_work
+from rnn_course.timing import measure_update
 from rnn_course.tbptt import IGNORE, RecurrentModel
 
 
@@ -271,36 +271,8 @@ def test_train_tbptt_on_gpu():
     model, (x, y) = _model(), _data()
     tbptt.train_tbptt(model, x, y, nn.MSELoss(), k=5, device="cuda", progress=False)
     assert next(model.parameters()).is_cuda
-    cost = tbptt.measure_update(model, x[:, :5], y[:, :5], nn.MSELoss())
+    cost = measure_update(model, x[:, :5], y[:, :5], nn.MSELoss())
     assert cost.peak_cuda_bytes > 0
-
-
-# --- memory and time ----------------------------------------------------------------------
-
-def test_autograd_saved_bytes_counts_each_storage_once():
-    a = torch.ones(100, requires_grad=True)
-    b = torch.ones(100, requires_grad=True)
-    saved, out = tbptt.autograd_saved_bytes(lambda: (a * b).sum())
-    assert saved == 2 * 100 * 4 and out.item() == 100.0
-    saved_three, _ = tbptt.autograd_saved_bytes(lambda: (a * b * b).sum())
-    assert saved_three == 3 * 100 * 4  # a, b and a * b; b is saved twice but counted once
-
-
-@pytest.mark.slow
-def test_saved_bytes_and_work_grow_with_the_chunk_length():
-    torch.manual_seed(0)
-    model = RecurrentModel(1, 16, 1, "gru")
-    x, y = torch.randn(8, 200, 1), torch.randn(8, 200, 1)
-    short = tbptt.measure_update(model, x[:, :20], y[:, :20], nn.MSELoss(), repeats=1)
-    long = tbptt.measure_update(model, x[:, :200], y[:, :200], nn.MSELoss(), repeats=1)
-    assert long.saved_bytes > 5 * short.saved_bytes
-    assert long.seconds > 0 and short.seconds > 0  # times are measured; what they grow with is counted:
-    flops = [count_work(lambda k=k: nn.MSELoss()(model(x[:, :k], None)[0], y[:, :k]).backward()).flops
-             for k in (20, 200)]
-    model.zero_grad(set_to_none=True)
-    assert flops[1] > 9 * flops[0], flops  # 10x the steps, about 10x the arithmetic
-    assert short.peak_cuda_bytes is None
-    assert all(p.grad is None for p in model.parameters())
 
 
 # --- the loss of sparse targets ------------------------------------------------------------

@@ -13,15 +13,14 @@ reproduces the learner's numbers.
 """
 from __future__ import annotations
 
-import collections
 from typing import Callable
 
 import torch
-from torch.overrides import TorchFunctionMode
 
 from ..i18n import N_, _
 from ..mingru import g as positive_g
 from ..scan import linear_recurrence_loop
+from ..timing import CountCalls
 from . import diagnose, exercise_check, matches
 
 # ---- Hillis-Steele scan ------------------------------------------------------------------------
@@ -73,21 +72,9 @@ _SCAN_MISTAKES = [
 ]
 
 
-class _CountCalls(TorchFunctionMode):
-    """Counts every call from Python into PyTorch while active."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: collections.Counter = collections.Counter()
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.calls[getattr(func, "__name__", str(func))] += 1
-        return func(*args, **(kwargs or {}))
-
-
 def _count_calls(fn: Callable, T: int) -> int:
     a, b = _scan_inputs((1, T, 2), seed=9)
-    with _CountCalls() as counter:
+    with CountCalls() as counter:
         fn(a, b)
     return sum(counter.calls.values())
 

@@ -1,4 +1,4 @@
-"""Tests of rnn_course.cost: median wall time, fastest time in turns, and autograd depth."""
+"""Tests of rnn_course.timing: the clock, the call counter, autograd depth and saved bytes."""
 from __future__ import annotations
 
 import pytest
@@ -6,8 +6,12 @@ import torch
 
 import time
 
-from rnn_course import cost
-from rnn_course.cost import autograd_depth, fastest_seconds, median_seconds
+from torch import nn
+
+from rnn_course import timing
+from rnn_course.tbptt import RecurrentModel
+from rnn_course.timing import (CountCalls, autograd_depth, autograd_saved_bytes, count_work,
+                               fastest_seconds, measure_update, median_seconds, timed_call)
 from rnn_course.gated import ScratchGRU
 from rnn_course.scan import blelloch_scan, linear_recurrence_loop
 
@@ -40,7 +44,7 @@ def test_fastest_seconds_keeps_each_ones_fastest_call_on_a_scripted_clock(monkey
             now[0] += next(costs[name])
         return run
 
-    monkeypatch.setattr(cost.time, "process_time", lambda: now[0])
+    monkeypatch.setattr(timing.time, "process_time", lambda: now[0])
     t = fastest_seconds({"light": work("light"), "heavy": work("heavy")}, rounds=3, warmup=1, device="cpu")
     assert t == {"light": 1.0, "heavy": 8.0}  # the warm-up round (5.0, 9.0) is not counted
 
@@ -97,3 +101,48 @@ def test_bad_arguments():
     y = torch.randn(3, requires_grad=True)
     with pytest.raises(ValueError, match="does not depend on x"):
         autograd_depth(y.sum(), x)
+
+
+# --- memory and time of one update (measure_update) ----------------------------------------------------------------------
+
+def test_autograd_saved_bytes_counts_each_storage_once():
+    a = torch.ones(100, requires_grad=True)
+    b = torch.ones(100, requires_grad=True)
+    saved, out = autograd_saved_bytes(lambda: (a * b).sum())
+    assert saved == 2 * 100 * 4 and out.item() == 100.0
+    saved_three, _ = autograd_saved_bytes(lambda: (a * b * b).sum())
+    assert saved_three == 3 * 100 * 4  # a, b and a * b; b is saved twice but counted once
+
+
+@pytest.mark.slow
+def test_saved_bytes_and_work_grow_with_the_chunk_length():
+    torch.manual_seed(0)
+    model = RecurrentModel(1, 16, 1, "gru")
+    x, y = torch.randn(8, 200, 1), torch.randn(8, 200, 1)
+    short = measure_update(model, x[:, :20], y[:, :20], nn.MSELoss(), repeats=1)
+    long = measure_update(model, x[:, :200], y[:, :200], nn.MSELoss(), repeats=1)
+    assert long.saved_bytes > 5 * short.saved_bytes
+    assert long.seconds > 0 and short.seconds > 0  # times are measured; what they grow with is counted:
+    flops = [count_work(lambda k=k: nn.MSELoss()(model(x[:, :k], None)[0], y[:, :k]).backward()).flops
+             for k in (20, 200)]
+    model.zero_grad(set_to_none=True)
+    assert flops[1] > 9 * flops[0], flops  # 10x the steps, about 10x the arithmetic
+    assert short.peak_cuda_bytes is None
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_timed_call_returns_the_time_and_the_result():
+    seconds, result = timed_call(lambda: 41 + 1, device="cpu")
+    assert result == 42 and seconds >= 0
+    now = iter([1.0, 3.5])
+    assert timed_call(lambda: None, clock=lambda: next(now)) == (2.5, None)
+
+
+def test_count_calls_counts_each_call_by_name():
+    x = torch.ones(3)
+    with CountCalls() as counter:
+        torch.add(x, 1)
+        torch.add(x, 2)
+        x.sum()
+    assert counter.calls["add"] == 2 and counter.calls["sum"] == 1
+    assert count_work(lambda: torch.add(x, 1)).calls == 1

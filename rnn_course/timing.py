@@ -1,7 +1,11 @@
-"""What a computation costs: its wall time, and its depth (how much of it must run in order).
+"""Timing and counting: one clock, one call counter, and the machine a time was measured on.
 
 Times are medians or fastest-of-rounds, with an accelerator synchronised before each clock
-reading, and are printed with the machine they were measured on. Counts (calls from Python
+reading, and are printed with the machine they were measured on. The clock is this module's
+own, not ``torch.utils.benchmark.Timer``: the Timer averages blocks of calls on a wall clock
+and pins PyTorch to one thread, while the book keeps the fastest single call (on a CPU, of this
+process's CPU time) with the functions compared taking turns, and the medians of single
+updates and streamed samples. Memory is counted too: the bytes autograd saves for backward. Counts (calls from Python
 into PyTorch, FLOPs of matrix products) explain a time and, unlike a time, do not depend on
 the machine or on what else it is doing. Depth is the longest chain of operations from the
 input to the output: for a recurrent network it grows in proportion to T; for a
@@ -35,6 +39,21 @@ def synchronize(device: torch.device | None) -> None:
         torch.mps.synchronize()
 
 
+def timed_call(fn: Callable[[], Any], device: torch.device | str | None = None,
+               clock: Callable[[], float] = time.perf_counter) -> tuple[float, Any]:
+    """Call ``fn()`` once; return (seconds it took, its result).
+
+    The accelerator of ``device`` is waited for before the clock starts and before it stops, so
+    the time is the work's, not its launch's. ``clock`` is wall time unless given.
+    """
+    device = torch.device(device) if device is not None else None
+    synchronize(device)
+    start = clock()
+    result = fn()
+    synchronize(device)
+    return clock() - start, result
+
+
 def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1,
                    device: torch.device | str | None = None) -> float:
     """Median wall time in seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` calls.
@@ -49,11 +68,7 @@ def median_seconds(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1,
         fn()
     times = []
     for _ in range(repeats):
-        synchronize(device)
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
+        times.append(timed_call(fn, device)[0])
     return statistics.median(times)
 
 
@@ -84,11 +99,7 @@ def fastest_seconds(fns: Mapping[K, Callable[[], Any]], *, rounds: int = 9, warm
     fastest = {key: float("inf") for key in fns}
     for _ in range(rounds):
         for key, fn in fns.items():
-            synchronize(device)
-            start = clock()
-            fn()
-            synchronize(device)
-            fastest[key] = min(fastest[key], clock() - start)
+            fastest[key] = min(fastest[key], timed_call(fn, device, clock)[0])
     return fastest
 
 
@@ -133,7 +144,10 @@ class Work:
     by_name: collections.Counter = field(default_factory=collections.Counter)  # calls per function
 
 
-class _CountCalls(TorchFunctionMode):
+class CountCalls(TorchFunctionMode):
+    """While active, count every call from Python into PyTorch (functions, methods,
+    operators) by name, in ``self.calls``."""
+
     def __init__(self) -> None:
         super().__init__()
         self.calls: collections.Counter = collections.Counter()
@@ -153,12 +167,13 @@ def count_work(fn: Callable[[], Any]) -> Work:
     """
     if not callable(fn):
         raise ValueError(f"fn must be a function of no arguments, got {fn!r}")
-    with FlopCounterMode(display=False) as flops, _CountCalls() as calls:
+    with FlopCounterMode(display=False) as flops, CountCalls() as calls:
         fn()
     return Work(sum(calls.calls.values()), int(flops.get_total_flops()), calls.calls)
 
 
 def _cpu_model() -> str:
+    """The processor's model name, e.g. ``"AMD EPYC 7B13"`` (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -180,3 +195,52 @@ def machine(device: torch.device | str | None = None) -> str:
     elif device is not None and device.type == "mps":
         text = f"Apple GPU (MPS), with {text}"
     return text
+
+
+def autograd_saved_bytes(fn: Callable[[], Any]) -> tuple[int, Any]:
+    """Run ``fn()`` and return (bytes autograd saved for the backward pass, ``fn()``'s result).
+
+    Uses ``torch.autograd.graph.saved_tensors_hooks``; each storage is counted once (a weight
+    saved by every time step is counted once, every step's activations separately).
+    """
+    storages: dict[tuple[int, str], int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        storages[(storage.data_ptr(), str(t.device))] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        result = fn()
+    return sum(storages.values()), result
+
+
+@dataclass
+class UpdateCost:
+    """Cost of one update: wall time (s), autograd-saved bytes, CUDA peak (None on CPU)."""
+
+    seconds: float
+    saved_bytes: int
+    peak_cuda_bytes: int | None
+
+
+def measure_update(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable, *,
+                   repeats: int = 3) -> UpdateCost:
+    """Time (fastest of ``repeats``, wall clock) and memory of one forward + backward pass.
+
+    ``model(x, None)`` must return ``(y_hat, state)`` (as the TBPTT models do); the loss is
+    ``loss_fn(y_hat, y)``. Gradients are cleared afterwards.
+    """
+    expect_int("repeats", repeats)
+    device = next(model.parameters()).device
+    x, y = x.to(device), y.to(device)
+    cuda = device.type == "cuda"
+    saved, loss = autograd_saved_bytes(lambda: loss_fn(model(x, None)[0], y))
+    loss.backward()
+    if cuda:
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    best = min(timed_call(lambda: loss_fn(model(x, None)[0], y).backward(), device)[0]
+               for _ in range(repeats))
+    model.zero_grad(set_to_none=True)
+    return UpdateCost(best, saved, torch.cuda.max_memory_allocated(device) if cuda else None)
