@@ -23,7 +23,7 @@ The recurrent core (chapters 1–5)
 
 Sequence to sequence (chapter 6)
 - ``vocab``, ``attention``, ``seq2seq``, ``seq2seq_training``, ``decoding``  the model, its
-  training and its search
+  data (``vocab.encode_pairs``, ``vocab.batches``), training and search
 - ``exposure``     where a decoder's mistakes fall: after its own errors or not
 - ``timestamps``, ``sigs``  the chapter's seeded tasks
 - ``date_guard``   refuses or flags what the time-stamp model cannot answer
