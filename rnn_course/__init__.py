@@ -10,6 +10,7 @@ Infrastructure
 - ``cost``         wall time, calls into PyTorch, FLOPs and depth of a computation
 - ``i18n``, ``i18n_catalog``  the learner's feedback in English or Japanese, and its catalogue
 - ``plots``, ``diagrams``  data figures for the labs; the prose pages' diagrams
+- ``style``        the course palette and look: ``use_course_style()`` in each lab's set-up
 
 The recurrent core (chapters 1–5)
 - ``recurrent``    the models the labs share (LastStep, many-to-one)

@@ -24,10 +24,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
+from .style import COURSE_STYLE, PALETTE
 from .validation import expect_int
 
-# Okabe & Ito's colour-blind-safe palette
-FORWARD, GRADIENT, CARRY, CELL_PATH, GATE = "#404040", "#D55E00", "#009E73", "#E69F00", "#56B4E9"
+# the course palette (rnn_course.style), and dark grey for the forward pass
+FORWARD = "#404040"
+GRADIENT, CARRY = PALETTE["vermillion"], PALETTE["bluish green"]
+CELL_PATH, GATE = PALETTE["orange"], PALETTE["sky blue"]
 NODE_FILL = {"x": "#dbe9f6", "h": "#fde2c4", "y": "#d9f0d3", "L": "#eeeeee", "c": "#fff1c9"}
 MAX_STEPS = 8
 
@@ -583,8 +586,16 @@ def _ch01_task_shapes() -> Figure:
     return draw_task_shapes()
 
 
-# path of the SVG (relative to the repository root) -> the function that draws it
-PAGE_FIGURES: dict[str, Callable[[], Figure]] = {
+def _in_course_style(draw: Callable[[], Figure]) -> Callable[[], Figure]:
+    def styled() -> Figure:
+        with matplotlib.rc_context(COURSE_STYLE):
+            return draw()
+    return styled
+
+
+# path of the SVG (relative to the repository root) -> the function that draws it, in the
+# course style whatever matplotlib's settings are
+PAGE_FIGURES: dict[str, Callable[[], Figure]] = {relative: _in_course_style(draw) for relative, draw in {
     "chapters/01_rnn_basics/figures/unrolled_rnn.svg": _ch01_unrolled,
     "chapters/01_rnn_basics/figures/task_shapes.svg": _ch01_task_shapes,
     "chapters/02_bptt/figures/bptt_graph.svg": draw_bptt_graph,
@@ -597,12 +608,13 @@ PAGE_FIGURES: dict[str, Callable[[], Figure]] = {
     "chapters/07_medical_time_series/figures/rr_intervals.svg": draw_rr_intervals,
     "chapters/07_medical_time_series/figures/grud_decay.svg": draw_grud_decay,
     "chapters/08_beyond_recurrence/figures/parallel_scan.svg": draw_scan,
-}
+}.items()}
 
 
 def save_svg(fig: Figure, path: Path) -> None:
-    """Write ``fig`` as an SVG that is the same byte for byte every time (no date, fixed ids)."""
-    with matplotlib.rc_context({"svg.hashsalt": "rnn-course", "svg.fonttype": "path"}):
+    """Write ``fig`` in the course style as an SVG that is the same byte for byte every time
+    (no date, fixed ids)."""
+    with matplotlib.rc_context({**COURSE_STYLE, "svg.hashsalt": "rnn-course", "svg.fonttype": "path"}):
         fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
 
 
