@@ -465,22 +465,20 @@ def draw_grud_decay(gap_rate: float = 0.3) -> Figure:
     ``forward-fill``, ``grud-input``, ``mean-line``, ``delta``; the curves' y data are the
     values drawn.
     """
-    from .icu import forward_fill, time_since_last
-
     if not 0 < gap_rate <= 5:
         raise ValueError(f"gap_rate: expected a decay rate per hour in (0, 5], got {gap_rate!r}")
     hours, mean = 24, 0.0
     measured = {0: 1.6, 1: 1.9, 2: 2.1, 9: -1.2, 10: -1.5, 19: 0.8}
-    mask = np.zeros((1, hours, 1))
-    values = np.zeros((1, hours, 1))
-    for h, v in measured.items():
-        mask[0, h, 0], values[0, h, 0] = 1, v
-    last = forward_fill(values, mask, fill=mean)[0, :, 0]
-    delta = time_since_last(mask[0])[:, 0]
-    gamma = np.exp(-np.maximum(0.0, gap_rate * delta))
-    m = mask[0, :, 0]
-    x_hat = m * values[0, :, 0] + (1 - m) * (gamma * last + (1 - gamma) * mean)
     t = np.arange(hours)
+    m, values = np.zeros(hours), np.zeros(hours)
+    for h, v in measured.items():
+        m[h], values[h] = 1, v
+    seen = np.maximum.accumulate(np.where(m > 0, t, -1))  # the last measured hour; -1: none yet
+    last = np.where(seen >= 0, values[np.maximum(seen, 0)], mean)  # forward fill
+    # hours since the previous measurement (from hour 0 when there was none), float32 as the lab's
+    delta = (t - np.r_[0, np.maximum(seen, 0)[:-1]]).astype(np.float32)
+    gamma = np.exp(-np.maximum(0.0, gap_rate * delta))
+    x_hat = m * values + (1 - m) * (gamma * last + (1 - gamma) * mean)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.6, 4.2), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1.2]})
     top.axhline(mean, color="0.5", ls=":", lw=1.2, gid="mean-line")
