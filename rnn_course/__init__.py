@@ -10,6 +10,7 @@ Infrastructure
 - ``timing``       one clock (fastest, median), calls into PyTorch, FLOPs, depth, saved bytes
 - ``i18n``, ``i18n_catalog``  the learner's feedback in English or Japanese, and its catalogue
 - ``plots``, ``diagrams``  data figures for the labs; the prose pages' diagrams
+- ``style``        the course palette and look: ``use_course_style()`` in each lab's set-up
 
 The recurrent core (chapters 1–5)
 - ``recurrent``    the models the labs share (LastStep, many-to-one)
@@ -23,7 +24,7 @@ The recurrent core (chapters 1–5)
 
 Sequence to sequence (chapter 6)
 - ``vocab``, ``attention``, ``seq2seq``, ``seq2seq_training``, ``decoding``  the model, its
-  training and its search
+  data (``vocab.encode_pairs``, ``vocab.batches``), training and search
 - ``exposure``     where a decoder's mistakes fall: after its own errors or not
 - ``timestamps``, ``sigs``  the chapter's seeded tasks
 - ``date_guard``   refuses or flags what the time-stamp model cannot answer

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 from .decoding import translate
-from .seq2seq_training import encode_pairs
 from .timestamps import FIRST_MOMENT, FORMATS, LAST_MOMENT, write
+from .vocab import encode_pairs
 
 # name: (letter, first day, last day or None while the era lasts)
 ERA_SPANS: dict[str, tuple[str, date, date | None]] = {

@@ -24,10 +24,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
+from .style import COURSE_STYLE, PALETTE
 from .validation import expect_int
 
-# Okabe & Ito's colour-blind-safe palette
-FORWARD, GRADIENT, CARRY, CELL_PATH, GATE = "#404040", "#D55E00", "#009E73", "#E69F00", "#56B4E9"
+# the course palette (rnn_course.style), and dark grey for the forward pass
+FORWARD = "#404040"
+GRADIENT, CARRY = PALETTE["vermillion"], PALETTE["bluish green"]
+CELL_PATH, GATE = PALETTE["orange"], PALETTE["sky blue"]
 NODE_FILL = {"x": "#dbe9f6", "h": "#fde2c4", "y": "#d9f0d3", "L": "#eeeeee", "c": "#fff1c9"}
 MAX_STEPS = 8
 
@@ -462,22 +465,20 @@ def draw_grud_decay(gap_rate: float = 0.3) -> Figure:
     ``forward-fill``, ``grud-input``, ``mean-line``, ``delta``; the curves' y data are the
     values drawn.
     """
-    from .icu import forward_fill, time_since_last
-
     if not 0 < gap_rate <= 5:
         raise ValueError(f"gap_rate: expected a decay rate per hour in (0, 5], got {gap_rate!r}")
     hours, mean = 24, 0.0
     measured = {0: 1.6, 1: 1.9, 2: 2.1, 9: -1.2, 10: -1.5, 19: 0.8}
-    mask = np.zeros((1, hours, 1))
-    values = np.zeros((1, hours, 1))
-    for h, v in measured.items():
-        mask[0, h, 0], values[0, h, 0] = 1, v
-    last = forward_fill(values, mask, fill=mean)[0, :, 0]
-    delta = time_since_last(mask[0])[:, 0]
-    gamma = np.exp(-np.maximum(0.0, gap_rate * delta))
-    m = mask[0, :, 0]
-    x_hat = m * values[0, :, 0] + (1 - m) * (gamma * last + (1 - gamma) * mean)
     t = np.arange(hours)
+    m, values = np.zeros(hours), np.zeros(hours)
+    for h, v in measured.items():
+        m[h], values[h] = 1, v
+    seen = np.maximum.accumulate(np.where(m > 0, t, -1))  # the last measured hour; -1: none yet
+    last = np.where(seen >= 0, values[np.maximum(seen, 0)], mean)  # forward fill
+    # hours since the previous measurement (from hour 0 when there was none), float32 as the lab's
+    delta = (t - np.r_[0, np.maximum(seen, 0)[:-1]]).astype(np.float32)
+    gamma = np.exp(-np.maximum(0.0, gap_rate * delta))
+    x_hat = m * values + (1 - m) * (gamma * last + (1 - gamma) * mean)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.6, 4.2), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1.2]})
     top.axhline(mean, color="0.5", ls=":", lw=1.2, gid="mean-line")
@@ -583,8 +584,16 @@ def _ch01_task_shapes() -> Figure:
     return draw_task_shapes()
 
 
-# path of the SVG (relative to the repository root) -> the function that draws it
-PAGE_FIGURES: dict[str, Callable[[], Figure]] = {
+def _in_course_style(draw: Callable[[], Figure]) -> Callable[[], Figure]:
+    def styled() -> Figure:
+        with matplotlib.rc_context(COURSE_STYLE):
+            return draw()
+    return styled
+
+
+# path of the SVG (relative to the repository root) -> the function that draws it, in the
+# course style whatever matplotlib's settings are
+PAGE_FIGURES: dict[str, Callable[[], Figure]] = {relative: _in_course_style(draw) for relative, draw in {
     "chapters/01_rnn_basics/figures/unrolled_rnn.svg": _ch01_unrolled,
     "chapters/01_rnn_basics/figures/task_shapes.svg": _ch01_task_shapes,
     "chapters/02_bptt/figures/bptt_graph.svg": draw_bptt_graph,
@@ -597,12 +606,13 @@ PAGE_FIGURES: dict[str, Callable[[], Figure]] = {
     "chapters/07_medical_time_series/figures/rr_intervals.svg": draw_rr_intervals,
     "chapters/07_medical_time_series/figures/grud_decay.svg": draw_grud_decay,
     "chapters/08_beyond_recurrence/figures/parallel_scan.svg": draw_scan,
-}
+}.items()}
 
 
 def save_svg(fig: Figure, path: Path) -> None:
-    """Write ``fig`` as an SVG that is the same byte for byte every time (no date, fixed ids)."""
-    with matplotlib.rc_context({"svg.hashsalt": "rnn-course", "svg.fonttype": "path"}):
+    """Write ``fig`` in the course style as an SVG that is the same byte for byte every time
+    (no date, fixed ids)."""
+    with matplotlib.rc_context({**COURSE_STYLE, "svg.hashsalt": "rnn-course", "svg.fonttype": "path"}):
         fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
 
 

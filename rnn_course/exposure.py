@@ -18,8 +18,7 @@ from typing import Hashable, Sequence
 import numpy as np
 import torch
 
-from .seq2seq_training import encode_pairs
-from .vocab import Vocab
+from .vocab import Vocab, encode_pairs
 
 
 def _check_pairs(first: Sequence, targets: Sequence, name: str) -> None:

@@ -19,11 +19,13 @@ Shape legend: N stays, T hourly steps (48), D time-series variables (37).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import precision_recall_curve, precision_score, recall_score
 
 from .validation import expect_int
 
@@ -273,23 +275,21 @@ def event1_score(y_true: Any, y_score: Any, threshold: float) -> float:
     """The challenge's event-1 score: min(sensitivity, positive predictivity) when a stay is
     predicted to die if ``y_score >= threshold`` (Silva et al. 2012). 0 if nothing is flagged."""
     y, s = _binary_inputs(y_true, y_score)
-    flagged = s >= threshold
-    true_pos = np.sum(flagged & (y == 1))
-    sensitivity = true_pos / max(y.sum(), 1)
-    predictivity = true_pos / flagged.sum() if flagged.any() else 0.0
+    flagged = (s >= threshold).astype(int)
+    sensitivity = recall_score(y, flagged, labels=[0, 1], zero_division=0)
+    predictivity = precision_score(y, flagged, labels=[0, 1], zero_division=0)
     return float(min(sensitivity, predictivity))
 
 
 def best_threshold(y_true: Any, y_score: Any) -> tuple[float, float]:
-    """The threshold (one of the scores) that maximises :func:`event1_score` on these data,
-    and that score. Choose it on validation stays, then apply it unchanged to the test set."""
+    """The threshold (one of the scores; the highest of equally good ones) that maximises
+    :func:`event1_score` on these data, and that score. Choose it on validation stays, then
+    apply it unchanged to the test set."""
     y, s = _binary_inputs(y_true, y_score)
-    order = np.argsort(-s, kind="stable")
-    s_sorted, y_sorted = s[order], y[order]
-    true_pos = np.cumsum(y_sorted)  # flagging the k + 1 highest scores
-    k = np.arange(1, len(s) + 1)
-    last_of_tie = np.r_[s_sorted[1:] != s_sorted[:-1], True]  # a threshold flags whole ties
-    score = np.minimum(true_pos / max(y.sum(), 1), true_pos / k)
-    score = np.where(last_of_tie, score, -1.0)
-    best = int(np.argmax(score))
-    return float(s_sorted[best]), float(score[best])
+    with warnings.catch_warnings():  # no deaths: sklearn sets recall to 1, the challenge to 0
+        warnings.simplefilter("ignore", UserWarning)
+        precision, recall, thresholds = precision_recall_curve(y, s, pos_label=1)
+    # the last point of the curve flags nothing; thresholds are the distinct scores, ascending
+    score = np.minimum(precision[:-1], recall[:-1] if y.any() else 0.0)
+    best = len(score) - 1 - int(np.argmax(score[::-1]))
+    return float(thresholds[best]), float(score[best])

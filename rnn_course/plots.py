@@ -5,12 +5,8 @@ Every function returns what it drew on (an ``Axes``, or a ``Figure`` for multi-p
 diagrams) so a notebook can add to it, and validates its inputs with errors that say what
 was expected and what arrived. Nothing here calls ``plt.show()``: the notebook does.
 
-Importing this module sets one style for every figure of the course (``use_course_style``):
-the colour-blind-safe palette of Okabe and Ito (2008, *Color Universal Design*) as the colour
-cycle, so ``"C0"``, ``"C1"``, ... and every default colour come from it; light grid lines
-behind the data; no top and right frame lines; the same font sizes everywhere. Distinct
-colours stay distinct for readers with red-green (protan, deutan) and blue-yellow (tritan)
-colour vision deficiency (``tests/test_plots.py`` checks this with simulated vision).
+Importing this module changes no matplotlib setting: the course's palette and look live in
+:mod:`rnn_course.style`, and a notebook applies them with ``use_course_style()``.
 """
 from __future__ import annotations
 
@@ -21,57 +17,13 @@ from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from cycler import cycler
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
+from .style import HIGHLIGHT, PALETTE
 from .validation import as_float_array, expect_int
-
-# Okabe & Ito's palette, in the order of the colour cycle (C0 blue, C1 orange, ...). Their
-# yellow (#F0E442) is left out: too pale for a line on white.
-PALETTE = {
-    "blue": "#0072B2",
-    "orange": "#E69F00",
-    "bluish green": "#009E73",
-    "vermillion": "#D55E00",
-    "reddish purple": "#CC79A7",
-    "sky blue": "#56B4E9",
-}
-HIGHLIGHT = PALETTE["vermillion"]  # markers and warnings drawn on top of the data
-
-# One style for every figure, applied on import (and again by use_course_style()).
-COURSE_STYLE: dict[str, Any] = {
-    "axes.prop_cycle": cycler(color=list(PALETTE.values())),
-    "image.cmap": "viridis",  # perceptually uniform and readable with colour vision deficiency
-    "figure.figsize": (6.4, 3.6),
-    "figure.dpi": 100,
-    "savefig.dpi": 150,
-    "figure.facecolor": "white",
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 9,
-    "legend.framealpha": 0.85,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "axes.axisbelow": True,
-    "grid.color": "0.88",
-    "grid.linewidth": 0.6,
-    "lines.linewidth": 1.5,
-}
-
-
-def use_course_style() -> None:
-    """Apply the course's figure style (``COURSE_STYLE``) to every figure drawn from now on."""
-    plt.rcParams.update(COURSE_STYLE)
-
-
-use_course_style()
 
 # One colour per kind of node and per shared weight matrix, used by both diagrams: light tints
 # of sky blue, orange and bluish green for inputs, hidden states and outputs.

@@ -1,8 +1,5 @@
-"""Training encoder–decoders: encoded pairs, whole-batch loaders, and a loop with a step budget.
+"""Training encoder–decoders: a loop with a step budget.
 
-- :func:`encode_pairs` pads and encodes ``(source, target)`` strings into :class:`Pairs`.
-- :func:`batches` cuts them into ``((src, lengths, tgt_in), tgt_out)`` batches, the pairs that
-  :func:`rnn_course.training.fit` and :func:`train_seq2seq` read.
 - :func:`train_seq2seq` runs a fixed number of Adam updates with the learning rate warmed up
   linearly and then decayed linearly to zero, gradient-norm clipping, and optionally a
   teacher-forcing ratio that changes with the update number (scheduled sampling).
@@ -13,7 +10,7 @@ A budget counted in updates, not seconds, gives the same model on every machine.
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import torch
 from torch import nn
@@ -21,42 +18,8 @@ from tqdm import tqdm
 
 from .seq2seq import seq2seq_loss
 from .training import History, optimisation_step, to_device
-from .vocab import EOS_ID, PAD_ID, Vocab
+from .vocab import Pairs, batches
 from .validation import expect_int
-
-
-class Pairs(NamedTuple):
-    """Encoded pairs: ``src (N, S)``, ``lengths (N,)``, ``tgt_in (N, T)``, ``tgt_out (N, T)``."""
-
-    src: torch.Tensor
-    lengths: torch.Tensor
-    tgt_in: torch.Tensor
-    tgt_out: torch.Tensor
-
-
-def encode_pairs(sources: list[str], targets: list[str], src_vocab: Vocab, tgt_vocab: Vocab) -> Pairs:
-    """Pad and encode ``(source, target)`` strings: ``tgt_in`` is ``SOS y_1 ... y_n`` and
-    ``tgt_out`` is ``y_1 ... y_n EOS``, both padded with ``PAD_ID``."""
-    if len(sources) != len(targets):
-        raise ValueError(f"sources and targets: expected equal lengths, got {len(sources)} and {len(targets)}")
-    src, lengths = src_vocab.encode_batch(sources)
-    tgt, _ = tgt_vocab.encode_batch(targets, sos=True, eos=True)       # SOS y_1 ... y_n EOS PAD ...
-    tgt_in = tgt[:, :-1].masked_fill(tgt[:, :-1] == EOS_ID, PAD_ID)    # the EOS of shorter rows is no input
-    return Pairs(src, lengths, tgt_in, tgt[:, 1:])
-
-
-def batches(pairs: Pairs, batch_size: int, *, shuffle: bool = True, seed: int = 0) -> torch.utils.data.DataLoader:
-    """A loader of ``((src, lengths, tgt_in), tgt_out)`` batches.
-
-    Whole batches are cut by index (no per-example collation) and shuffled by their own seeded
-    generator, so the order does not depend on anything else that draws random numbers.
-    """
-    expect_int("batch_size", batch_size)
-    dataset = torch.utils.data.TensorDataset(*pairs)
-    sampler = (torch.utils.data.RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
-               if shuffle else torch.utils.data.SequentialSampler(dataset))
-    return torch.utils.data.DataLoader(dataset, sampler=torch.utils.data.BatchSampler(sampler, batch_size, False),
-                                       batch_size=None, collate_fn=lambda b: ((b[0], b[1], b[2]), b[3]))
 
 
 def inverse_sigmoid_decay(k: float) -> Callable[[int], float]:

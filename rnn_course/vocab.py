@@ -12,12 +12,16 @@ id     token        use
 A text is split into characters (``words=False``, the default) or at whitespace
 (``words=True``). Batches are ``(batch, time)`` int64 tensors padded with ``PAD_ID``, plus a
 ``(batch,)`` tensor of true lengths (kept on the CPU, where ``pack_padded_sequence`` wants them).
+:func:`encode_pairs` encodes ``(source, target)`` strings into :class:`Pairs`, and
+:func:`batches` cuts them into ``((src, lengths, tgt_in), tgt_out)`` batches.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import torch
+
+from .validation import expect_int
 
 PAD, SOS, EOS, UNK = "<pad>", "<sos>", "<eos>", "<unk>"
 PAD_ID, SOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3
@@ -95,3 +99,37 @@ class Vocab:
         if not isinstance(ids, torch.Tensor) or ids.ndim != 2:
             raise ValueError(f"ids: expected a (batch, time) tensor, got {getattr(ids, 'shape', type(ids))}")
         return [self.decode(row) for row in ids.tolist()]
+
+
+class Pairs(NamedTuple):
+    """Encoded pairs: ``src (N, S)``, ``lengths (N,)``, ``tgt_in (N, T)``, ``tgt_out (N, T)``."""
+
+    src: torch.Tensor
+    lengths: torch.Tensor
+    tgt_in: torch.Tensor
+    tgt_out: torch.Tensor
+
+
+def encode_pairs(sources: list[str], targets: list[str], src_vocab: Vocab, tgt_vocab: Vocab) -> Pairs:
+    """Pad and encode ``(source, target)`` strings: ``tgt_in`` is ``SOS y_1 ... y_n`` and
+    ``tgt_out`` is ``y_1 ... y_n EOS``, both padded with ``PAD_ID``."""
+    if len(sources) != len(targets):
+        raise ValueError(f"sources and targets: expected equal lengths, got {len(sources)} and {len(targets)}")
+    src, lengths = src_vocab.encode_batch(sources)
+    tgt, _ = tgt_vocab.encode_batch(targets, sos=True, eos=True)       # SOS y_1 ... y_n EOS PAD ...
+    tgt_in = tgt[:, :-1].masked_fill(tgt[:, :-1] == EOS_ID, PAD_ID)    # the EOS of shorter rows is no input
+    return Pairs(src, lengths, tgt_in, tgt[:, 1:])
+
+
+def batches(pairs: Pairs, batch_size: int, *, shuffle: bool = True, seed: int = 0) -> torch.utils.data.DataLoader:
+    """A loader of ``((src, lengths, tgt_in), tgt_out)`` batches.
+
+    Whole batches are cut by index (no per-example collation) and shuffled by their own seeded
+    generator, so the order does not depend on anything else that draws random numbers.
+    """
+    expect_int("batch_size", batch_size)
+    dataset = torch.utils.data.TensorDataset(*pairs)
+    sampler = (torch.utils.data.RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
+               if shuffle else torch.utils.data.SequentialSampler(dataset))
+    return torch.utils.data.DataLoader(dataset, sampler=torch.utils.data.BatchSampler(sampler, batch_size, False),
+                                       batch_size=None, collate_fn=lambda b: ((b[0], b[1], b[2]), b[3]))

@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from rnn_course import diagrams  # noqa: E402
+from rnn_course.icu import forward_fill, time_since_last  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,6 +130,18 @@ def test_grud_decay_keeps_measurements_and_slides_towards_the_mean_in_gaps():
     bars = sorted((a for a in fig.findobj() if a.get_gid() == "delta"), key=lambda bar: bar.get_x())
     deltas = [bar.get_height() for bar in bars]
     assert deltas[:4] == [0, 1, 1, 1] and deltas[9] == 7  # eq-ch07-delta: hour 9 is 7 hours after hour 2
+
+
+def test_grud_decay_draws_what_the_icu_code_computes():
+    fig = diagrams.draw_grud_decay(gap_rate=0.3)
+    line = {a.get_gid(): a for a in fig.findobj() if a.get_gid()}
+    observed_h, observed_v = (np.asarray(v) for v in line["observed"].get_data())
+    mask, values = np.zeros((1, 24, 1)), np.zeros((1, 24, 1))
+    mask[0, observed_h.astype(int), 0], values[0, observed_h.astype(int), 0] = 1, observed_v
+    np.testing.assert_array_equal(line["forward-fill"].get_data()[1],
+                                  forward_fill(values, mask, fill=0.0)[0, :, 0])
+    bars = sorted((a for a in fig.findobj() if a.get_gid() == "delta"), key=lambda bar: bar.get_x())
+    np.testing.assert_array_equal([bar.get_height() for bar in bars], time_since_last(mask[0])[:, 0])
 
 
 @pytest.mark.parametrize("n", [2, 4, 8, 16])

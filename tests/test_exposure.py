@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from rnn_course.exposure import edit_profile, edit_script, true_prefix_predictions
-from rnn_course.seq2seq_training import encode_pairs
-from rnn_course.vocab import EOS_ID, Vocab
+from rnn_course.vocab import EOS_ID, Vocab, encode_pairs
 
 
 def test_a_skipped_digit_is_one_edit_not_one_per_later_position():

@@ -147,6 +147,36 @@ def test_best_threshold_beats_every_other_threshold(rng):
         assert score >= max(icu.event1_score(y, s, t) for t in np.unique(s)) - 1e-12
 
 
+def _best_threshold_by_hand(y, s):
+    """The implementation before sklearn's precision_recall_curve, kept as a reference."""
+    y, s = np.asarray(y), np.asarray(s, dtype=float)
+    order = np.argsort(-s, kind="stable")
+    s_sorted, true_pos = s[order], np.cumsum(y[order])
+    last_of_tie = np.r_[s_sorted[1:] != s_sorted[:-1], True]
+    score = np.minimum(true_pos / max(y.sum(), 1), true_pos / np.arange(1, len(s) + 1))
+    best = int(np.argmax(np.where(last_of_tie, score, -1.0)))
+    return float(s_sorted[best]), float(score[best])
+
+
+def _event1_by_hand(y, s, threshold):
+    y, flagged = np.asarray(y), np.asarray(s, dtype=float) >= threshold
+    true_pos = np.sum(flagged & (y == 1))
+    predictivity = true_pos / flagged.sum() if flagged.any() else 0.0
+    return float(min(true_pos / max(y.sum(), 1), predictivity))
+
+
+def test_sklearn_curve_gives_the_same_numbers_as_the_hand_written_one(rng):
+    for i in range(60):
+        n = int(rng.integers(1, 60))
+        y = (rng.random(n) < rng.random()).astype(int)
+        y[:] = 0 if i % 10 == 0 else 1 if i % 10 == 1 else y  # no deaths, only deaths
+        s = rng.random(n) + 0.5 * y
+        s = np.round(s, 1) if i % 2 else s.astype(np.float32) if i % 3 == 0 else s  # ties
+        assert icu.best_threshold(y, s) == _best_threshold_by_hand(y, s)
+        for t in [*np.unique(s)[:5], -1.0, 9.0]:
+            assert icu.event1_score(y, s, t) == _event1_by_hand(y, s, t)
+
+
 def test_errors_say_what_was_expected(events):
     with pytest.raises(TypeError, match="DataFrame of load_physionet2012"):
         icu.hourly_grid(events.to_numpy())

@@ -1,4 +1,4 @@
-"""The course's figure style: one colour-blind-safe palette and one look, set by rnn_course.plots.
+"""The course's figure style: one colour-blind-safe palette and one look, set by rnn_course.style.
 
 Colour vision deficiency is simulated with the matrices of Machado, Oliveira & Fernandes
 (2009, IEEE TVCG 15(6), severity 1.0: protanopia, deuteranopia, tritanopia), applied in
@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex, to_rgb  # noqa: E402
 
-from rnn_course import plots  # noqa: E402
+from rnn_course import diagrams, plots, style  # noqa: E402
 from rnn_course.training import History  # noqa: E402
 
 CVD = {
@@ -57,14 +57,14 @@ def closest_pair(colors) -> tuple[float, str, str, str]:
 
 @pytest.fixture(autouse=True)
 def _course_style():
-    plots.use_course_style()
+    style.use_course_style()
     yield
     plt.close("all")
-    plots.use_course_style()
+    style.use_course_style()
 
 
 def test_palette_stays_distinct_with_colour_vision_deficiency():
-    delta, vision, a, b = closest_pair(plots.PALETTE.values())
+    delta, vision, a, b = closest_pair(style.PALETTE.values())
     assert delta > 15, f"{a} and {b} are hard to tell apart with {vision} (ΔE = {delta:.1f})"
 
 
@@ -83,25 +83,33 @@ def test_diagram_colours_stay_distinct():
 
 
 @pytest.mark.slow
-def test_import_sets_the_style_in_a_fresh_interpreter():
+def test_import_changes_nothing_and_use_course_style_sets_the_style():
     code = ("import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt; "
             "from matplotlib.colors import to_hex; "
-            "before = to_hex(plt.rcParams['axes.prop_cycle'].by_key()['color'][0]); "
-            "import rnn_course.plots; "
-            "print(before, plt.rcParams['axes.prop_cycle'].by_key()['color'][0], "
-            "plt.rcParams['axes.spines.top'])")
+            "first = lambda: to_hex(plt.rcParams['axes.prop_cycle'].by_key()['color'][0]); "
+            "before = first(); "
+            "import rnn_course, rnn_course.plots, rnn_course.diagrams, rnn_course.style; "
+            "print(before, first(), plt.rcParams['axes.spines.top']); "
+            "rnn_course.style.use_course_style(); "
+            "print(first(), plt.rcParams['axes.spines.top'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["#1f77b4", plots.PALETTE["blue"], "False"]
+    assert out.stdout.split() == ["#1f77b4", "#1f77b4", "True", style.PALETTE["blue"].lower(), "False"]
+
+
+def test_plots_and_diagrams_share_the_palette():
+    assert plots.PALETTE is style.PALETTE and plots.HIGHLIGHT == style.PALETTE["vermillion"]
+    for colour in (diagrams.GRADIENT, diagrams.CARRY, diagrams.CELL_PATH, diagrams.GATE):
+        assert colour in style.PALETTE.values()
 
 
 def test_use_course_style_restores_it():
     plt.rcdefaults()
     assert to_hex(plt.rcParams["axes.prop_cycle"].by_key()["color"][0]) == "#1f77b4"
-    plots.use_course_style()
-    assert plt.rcParams["axes.prop_cycle"].by_key()["color"] == list(plots.PALETTE.values())
+    style.use_course_style()
+    assert plt.rcParams["axes.prop_cycle"].by_key()["color"] == list(style.PALETTE.values())
     _, ax = plt.subplots()
     (line,) = ax.plot([0, 1], [1, 0])
-    assert line.get_color() == plots.PALETTE["blue"]  # "C0" is the palette's first colour
+    assert line.get_color() == style.PALETTE["blue"]  # "C0" is the palette's first colour
     assert any(g.get_visible() for g in ax.get_xgridlines()) and not ax.spines["top"].get_visible()
 
 
@@ -123,7 +131,7 @@ def _colours_used(fig) -> set[str]:
 
 
 def test_every_helper_draws_only_course_colours():
-    allowed = {c.lower() for c in [*plots.PALETTE.values(), *plots.NODE_COLORS.values()]}
+    allowed = {c.lower() for c in [*style.PALETTE.values(), *plots.NODE_COLORS.values()]}
     h = History(step_loss=[1.0, 0.8, 0.6, 0.5], train_loss=[0.9, 0.55], val_loss=[1.0, 0.7],
                 grad_norm=[3.0, 2.0, 1.5, 1.0], epoch_end_step=[2, 4])
     figures = [
