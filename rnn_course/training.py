@@ -76,7 +76,7 @@ def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters of a built model (the sum of their ``numel()``).
 
     For the count an ``nn.RNN``/``nn.GRU``/``nn.LSTM`` of given sizes would have, before
-    building it, see :func:`rnn_course.gated.count_parameters_formula`.
+    building it, see :func:`rnn_course.recurrent.gated.count_parameters_formula`.
     """
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 

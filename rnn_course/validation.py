@@ -88,3 +88,15 @@ def as_float_array(name: str, x: Any) -> np.ndarray:
     if not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name}: expected numbers, got dtype {arr.dtype}")
     return arr.astype(np.float64) if not np.issubdtype(arr.dtype, np.floating) else arr
+
+
+def expect_binary_labels(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels, scores)`` as ``(n,)`` int and float arrays, after checking that they are two
+    1-D arrays of one length and that every label is 0 or 1; otherwise ``ValueError``."""
+    y, s = np.asarray(y_true), np.asarray(y_score, dtype=float)
+    if y.ndim != 1 or s.shape != y.shape:
+        raise ValueError(f"y_true and y_score: expected two 1-D arrays of the same length, got shapes "
+                         f"{y.shape} and {s.shape}")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError(f"y_true: expected labels 0 and 1, got values {np.unique(y)[:5].tolist()}")
+    return y.astype(int), s

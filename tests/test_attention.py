@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnn_course.attention import SCORES, Attention, masked_softmax
+from rnn_course.seq2seq.attention import SCORES, Attention, masked_softmax
 
 
 def _inputs(batch=3, T=4, S=6, D=5, seed=0):

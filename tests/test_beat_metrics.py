@@ -1,15 +1,15 @@
-"""rnn_course.beat_metrics: per-record confusion counts, Se/+P/macro-F1 equal to
+"""rnn_course.clinical.beat_metrics: per-record confusion counts, Se/+P/macro-F1 equal to
 scikit-learn's, bootstrap intervals over records, paired differences, EC57's gross and average
-statistics, beats matched within 150 ms, detected beats, and input errors."""
+statistics, detected beats, and input errors."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score
 
-from rnn_course.beat_metrics import (
-    confusion_by_record, detector_statistics, ec57_statistics, macro_f1, match_beats,
-    metrics_table, paired_differences, per_record_table, positive_predictivity, sensitivity,
+from rnn_course.clinical.beat_metrics import (
+    confusion_by_record, detector_statistics, ec57_statistics, macro_f1, metrics_table,
+    paired_differences, per_record_table, positive_predictivity, sensitivity,
 )
 
 
@@ -117,32 +117,6 @@ def test_ec57_gross_pools_counts_and_average_means_defined_records():
     assert per.loc["a", "+P N"] == pytest.approx(1.0) and per.loc["b", "+P N"] == pytest.approx(10 / 11)
     with pytest.raises(ValueError, match="one name per record"):
         per_record_table(["a"], conf, ["N", "S"])
-
-
-def test_match_beats_pairs_within_150_ms_closest_first():
-    fs = 360
-    ref = np.array([1000, 2000, 3000, 4000])
-    # 2000 is 54 samples (150 ms) from 2054: matched; 3000 is 55 samples from 3055: missed;
-    # two detections near 1000: the closer one matches, the other is a false detection.
-    det = np.array([990, 1003, 2054, 3055, 5000])
-    match = match_beats(ref, det, fs)
-    assert match.tolist() == [1, 2, -1, -1]
-    # one detection between two reference beats goes to the closer one only
-    assert match_beats(np.array([100, 160]), np.array([150]), fs).tolist() == [-1, 0]
-    assert match_beats(np.array([100]), np.zeros(0, dtype=int), fs).tolist() == [-1]
-    with pytest.raises(ValueError, match="detected: expected strictly increasing integer"):
-        match_beats(ref, np.array([5.0, 2.0]), fs)
-
-
-def test_match_beats_agrees_with_wfdb_on_a_jittered_record(rng):
-    processing = pytest.importorskip("wfdb.processing")
-    ref = np.cumsum(rng.integers(200, 400, size=500))
-    keep = rng.random(500) > 0.02                               # 2 % missed
-    det = np.unique(np.concatenate([ref[keep] + rng.integers(-30, 31, keep.sum()),
-                                    rng.integers(0, ref[-1], 10)]))   # 10 false
-    match = match_beats(ref, det, 360)
-    c = processing.compare_annotations(ref, det, 54)
-    assert (match >= 0).sum() == c.tp and (match < 0).sum() == c.fn
 
 
 def test_detected_beats_confusion_counts_missed_and_false_beats():

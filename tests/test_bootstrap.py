@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from rnn_course.bootstrap import Interval, group_bootstrap, rank_auroc
-from rnn_course.splits import assert_disjoint
+from rnn_course.clinical.bootstrap import Interval, group_bootstrap, rank_auroc
+from rnn_course.data.splits import assert_disjoint
 
 
 def _clustered(rng, n_groups=30, per_group=20, spread=1.0):
@@ -130,7 +130,7 @@ def test_auroc_equals_scikit_learn_with_and_without_ties():
 def test_auroc_says_what_was_expected():
     with pytest.raises(ValueError, match="both classes"):
         rank_auroc([1, 1, 1], [0.2, 0.3, 0.4])
-    with pytest.raises(ValueError, match="one length"):
+    with pytest.raises(ValueError, match="same length"):
         rank_auroc([0, 1], [0.2, 0.3, 0.4])
     with pytest.raises(ValueError, match="labels 0 and 1"):
         rank_auroc([0, 2], [0.2, 0.3])

@@ -1,4 +1,4 @@
-"""Tests of rnn_course.causal_transformer: causality, and streaming with a KV cache = the full pass."""
+"""Tests of rnn_course.beyond.transformer: causality, and streaming with a KV cache = the full pass."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from rnn_course.causal_transformer import CausalSelfAttention, CausalTransformer, KVCache, sinusoidal_position
+from rnn_course.beyond.transformer import CausalSelfAttention, CausalTransformer, KVCache, sinusoidal_position
 
 
 def _model(**kwargs) -> CausalTransformer:

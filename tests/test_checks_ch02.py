@@ -8,8 +8,8 @@ import pytest
 import pandas as pd
 
 from rnn_course.checks.ch02 import check_precision_table, check_rnn_backward, check_rnn_step_backward, check_two_step_dh1
-from rnn_course.gradcheck import finite_difference_errors
-from rnn_course.numpy_rnn import StepGrads, init_params, loss_and_grads, rnn_backward, rnn_step_backward
+from rnn_course.recurrent.gradcheck import finite_difference_errors
+from rnn_course.recurrent.numpy_rnn import StepGrads, init_params, loss_and_grads, rnn_backward, rnn_step_backward
 
 
 def step(da_fn=None, **overrides):

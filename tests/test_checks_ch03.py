@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnn_course import tbptt
+from rnn_course.recurrent import tbptt
 from rnn_course.checks import ch03
 
 

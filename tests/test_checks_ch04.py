@@ -79,7 +79,7 @@ def good_scale(W, rho):
 
 def test_scale_reference_passes(capsys):
     assert check_scale_to_spectral_radius(good_scale)
-    from rnn_course.init import scale_to_spectral_radius
+    from rnn_course.recurrent.init import scale_to_spectral_radius
     assert check_scale_to_spectral_radius(scale_to_spectral_radius)
     assert "✅ check_scale_to_spectral_radius: passed" in capsys.readouterr().out
 

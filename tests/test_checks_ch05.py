@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from rnn_course.checks.ch05 import check_coupled_lstm_step, check_lstm_param_count, check_lstm_step
-from rnn_course.gated import count_parameters_formula, lstm_cell
+from rnn_course.recurrent.gated import count_parameters_formula, lstm_cell
 
 
 # ---- one LSTM step -----------------------------------------------------------------------------

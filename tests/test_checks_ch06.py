@@ -8,9 +8,9 @@ import torch
 
 from rnn_course.checks.ch06 import (check_birth_year, check_greedy_decode, check_masked_attention,
                                     check_sig_model, check_to_wareki)
-from rnn_course.decoding import greedy_decode
-from rnn_course.sigs import expand_sig, random_sigs
-from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID
+from rnn_course.seq2seq.decoding import greedy_decode
+from rnn_course.data.sigs import expand_sig, random_sigs
+from rnn_course.seq2seq.vocab import EOS_ID, PAD_ID, SOS_ID
 from single_thread import one_thread  # noqa: F401  (autouse: one CPU thread)
 
 

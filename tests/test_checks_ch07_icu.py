@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 from rnn_course.checks.ch07_icu import (
     check_input_decay, check_subgroup_auroc, check_time_since_last, reference_input_decay, reference_subgroup_auroc,
 )
-from rnn_course.icu import time_since_last
+from rnn_course.data.icu import time_since_last
 
 
 # ---- delta ------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from rnn_course.checks.ch08 import check_hillis_steele_scan, check_kv_cache_bytes, check_min_gru_step
-from rnn_course.mingru import MinGRU, g
-from rnn_course.scan import blelloch_scan, linear_recurrence_loop
+from rnn_course.beyond.mingru import MinGRU, g
+from rnn_course.beyond.scan import blelloch_scan, linear_recurrence_loop
 
 
 # ---- Hillis-Steele scan ------------------------------------------------------------------------

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_course.date_guard import (ERA_SPANS, OUTCOMES, Guarded, era_problem, guard, guarded_normalise,
+from rnn_course.seq2seq.date_guard import (ERA_SPANS, OUTCOMES, Guarded, era_problem, guard, guarded_normalise,
                                    guarded_translate,
                                    impossible_inputs, min_char_prob, output_problem, tally,
                                    writes_back)
 from rnn_course.seq2seq import Seq2Seq
-from rnn_course.vocab import Vocab
+from rnn_course.seq2seq.vocab import Vocab
 
 
 def test_era_spans_are_the_real_ones():

@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from rnn_course.decoding import beam_search, greedy_decode, sequence_log_prob, translate
+from rnn_course.seq2seq.decoding import beam_search, greedy_decode, sequence_log_prob, translate
 from rnn_course.seq2seq import Memory, Seq2Seq
-from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
+from rnn_course.seq2seq.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
 from single_thread import one_thread  # noqa: F401  (autouse: one CPU thread)
 
 

@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnn_course import available_devices, get_device, seed_everything
-from rnn_course import tbptt
+from rnn_course.recurrent import tbptt
 from rnn_course.device import DEVICE_ENV_VAR, module_device
 from rnn_course.training import fit, to_device
 

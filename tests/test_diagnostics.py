@@ -1,11 +1,11 @@
-"""Tests of rnn_course.diagnostics: gradient norms through time and Jacobian products."""
+"""Tests of rnn_course.recurrent.diagnostics: gradient norms through time and Jacobian products."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-from rnn_course.diagnostics import hidden_grad_norms, jacobian_products, spectral_radius
+from rnn_course.recurrent.diagnostics import hidden_grad_norms, jacobian_products, spectral_radius
 
 
 def _manual_grad_norms(rnn: nn.RNNBase, x: torch.Tensor, loss_fn) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""rnn_course.diagrams: each diagram draws what it promises on the Agg backend, rejects bad
+"""rnn_course.figures.diagrams: each diagram draws what it promises on the Agg backend, rejects bad
 arguments clearly, and the SVG files the pages show are the ones the code draws today."""
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from rnn_course import diagrams  # noqa: E402
-from rnn_course.icu import forward_fill, time_since_last  # noqa: E402
+from rnn_course.figures import diagrams  # noqa: E402
+from rnn_course.data.icu import forward_fill, time_since_last  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -206,14 +206,14 @@ def _svg_signature(text: str) -> tuple[list[str], list[str]]:
 @pytest.mark.parametrize("relative", sorted(diagrams.PAGE_FIGURES))
 def test_page_figure_file_matches_the_code(relative, tmp_path):
     committed = ROOT / relative
-    assert committed.exists(), f"{relative} is missing: run `python -m rnn_course.diagrams`"
+    assert committed.exists(), f"{relative} is missing: run `python -m rnn_course.figures.diagrams`"
     fig = diagrams.PAGE_FIGURES[relative]()
     fresh = tmp_path / "fresh.svg"
     diagrams.save_svg(fig, fresh)
     ours, texts = _svg_signature(committed.read_text())
     assert ours, f"{relative}: no element ids found"
     assert (ours, texts) == _svg_signature(fresh.read_text()), (
-        f"{relative} is out of date with rnn_course.diagrams: run `python -m rnn_course.diagrams`")
+        f"{relative} is out of date with rnn_course.figures.diagrams: run `python -m rnn_course.figures.diagrams`")
 
 
 def test_save_svg_is_reproducible(tmp_path):

@@ -1,4 +1,4 @@
-"""rnn_course.exposure: edit distance between outputs and targets (a skipped digit is one edit,
+"""rnn_course.seq2seq.exposure: edit distance between outputs and targets (a skipped digit is one edit,
 not one per later position), the edits after a first one, and true-prefix predictions."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from rnn_course.exposure import edit_profile, edit_script, true_prefix_predictions
-from rnn_course.vocab import EOS_ID, Vocab, encode_pairs
+from rnn_course.seq2seq.exposure import edit_profile, edit_script, true_prefix_predictions
+from rnn_course.seq2seq.vocab import EOS_ID, Vocab, encode_pairs
 
 
 def test_a_skipped_digit_is_one_edit_not_one_per_later_position():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnn_course.gated import ScratchGRU, ScratchLSTM, count_parameters_formula, gru_cell, lstm_cell
+from rnn_course.recurrent.gated import ScratchGRU, ScratchLSTM, count_parameters_formula, gru_cell, lstm_cell
 
 TOL = dict(atol=1e-10, rtol=1e-10)
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_course.gradcheck import (
+from rnn_course.recurrent.gradcheck import (
     autograd_gradients, finite_difference_errors, compare_gradients, numerical_gradient, rel_error,
 )
-from rnn_course.numpy_rnn import init_params, loss_and_grads
+from rnn_course.recurrent.numpy_rnn import init_params, loss_and_grads
 
 
 def test_rel_error_definition():

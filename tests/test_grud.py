@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_course.gated import gru_cell
-from rnn_course.grud import GRUD, GRUSimple, last_observed
-from rnn_course.icu import time_since_last
+from rnn_course.recurrent.gated import gru_cell
+from rnn_course.clinical.grud import GRUD, GRUSimple, last_observed
+from rnn_course.data.icu import time_since_last
 
 
 def _inputs(mask, values=None, seed=0):

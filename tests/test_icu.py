@@ -1,5 +1,5 @@
-"""rnn_course.icu: events to the hourly grid, delta as Che et al. define it, training-only
-normalisation, summary and static features, the event-1 score; hand-computed cases, the
+"""rnn_course.data.icu: events to the hourly grid, delta as Che et al. define it, training-only
+normalisation, summary and static features; hand-computed cases, the
 real set-a where the mirror is present, and the error messages."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnn_course import icu
+from rnn_course.data import icu
 
 
 def _events(rows):
@@ -129,54 +129,6 @@ def test_static_table_and_features(events):
         icu.static_features(table.drop(columns="Age"), table)
 
 
-def test_event1_score_by_hand():
-    y = [1, 1, 0, 0, 0, 1]
-    s = [0.9, 0.2, 0.8, 0.1, 0.3, 0.7]
-    # threshold 0.5 flags 0.9, 0.8, 0.7: two of three deaths found, two of three flags right.
-    assert icu.event1_score(y, s, 0.5) == pytest.approx(2 / 3)
-    assert icu.event1_score(y, s, 0.95) == 0.0  # nothing flagged
-    assert icu.event1_score(y, s, 0.0) == pytest.approx(0.5)  # Se 1, +P 1/2
-
-
-def test_best_threshold_beats_every_other_threshold(rng):
-    for _ in range(5):
-        y = (rng.random(60) < 0.2).astype(int)
-        s = np.round(rng.random(60) + 0.5 * y, 1)  # ties on purpose
-        threshold, score = icu.best_threshold(y, s)
-        assert icu.event1_score(y, s, threshold) == pytest.approx(score)
-        assert score >= max(icu.event1_score(y, s, t) for t in np.unique(s)) - 1e-12
-
-
-def _best_threshold_by_hand(y, s):
-    """The implementation before sklearn's precision_recall_curve, kept as a reference."""
-    y, s = np.asarray(y), np.asarray(s, dtype=float)
-    order = np.argsort(-s, kind="stable")
-    s_sorted, true_pos = s[order], np.cumsum(y[order])
-    last_of_tie = np.r_[s_sorted[1:] != s_sorted[:-1], True]
-    score = np.minimum(true_pos / max(y.sum(), 1), true_pos / np.arange(1, len(s) + 1))
-    best = int(np.argmax(np.where(last_of_tie, score, -1.0)))
-    return float(s_sorted[best]), float(score[best])
-
-
-def _event1_by_hand(y, s, threshold):
-    y, flagged = np.asarray(y), np.asarray(s, dtype=float) >= threshold
-    true_pos = np.sum(flagged & (y == 1))
-    predictivity = true_pos / flagged.sum() if flagged.any() else 0.0
-    return float(min(true_pos / max(y.sum(), 1), predictivity))
-
-
-def test_sklearn_curve_gives_the_same_numbers_as_the_hand_written_one(rng):
-    for i in range(60):
-        n = int(rng.integers(1, 60))
-        y = (rng.random(n) < rng.random()).astype(int)
-        y[:] = 0 if i % 10 == 0 else 1 if i % 10 == 1 else y  # no deaths, only deaths
-        s = rng.random(n) + 0.5 * y
-        s = np.round(s, 1) if i % 2 else s.astype(np.float32) if i % 3 == 0 else s  # ties
-        assert icu.best_threshold(y, s) == _best_threshold_by_hand(y, s)
-        for t in [*np.unique(s)[:5], -1.0, 9.0]:
-            assert icu.event1_score(y, s, t) == _event1_by_hand(y, s, t)
-
-
 def test_errors_say_what_was_expected(events):
     with pytest.raises(TypeError, match="DataFrame of load_physionet2012"):
         icu.hourly_grid(events.to_numpy())
@@ -188,10 +140,6 @@ def test_errors_say_what_was_expected(events):
         icu.hourly_grid(events, variables=["HR", "Pulse"])
     with pytest.raises(ValueError, match="distinct RecordIDs"):
         icu.hourly_grid(events, record_ids=[7, 7])
-    with pytest.raises(ValueError, match="labels 0 and 1"):
-        icu.event1_score([0, 2], [0.1, 0.2], 0.5)
-    with pytest.raises(ValueError, match="same length"):
-        icu.best_threshold([0, 1], [0.1])
     with pytest.raises(ValueError, match=r"\(\.\.\., time, variables\)"):
         icu.time_since_last(np.ones(3))
 

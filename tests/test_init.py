@@ -1,12 +1,12 @@
-"""Tests of rnn_course.init: spectral-radius scaling, orthogonal and identity (IRNN) initialisation."""
+"""Tests of rnn_course.recurrent.init: spectral-radius scaling, orthogonal and identity (IRNN) initialisation."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-from rnn_course.diagnostics import spectral_radius
-from rnn_course.init import identity_init_, orthogonal_init_, scale_to_spectral_radius, set_spectral_radius_
+from rnn_course.recurrent.diagnostics import spectral_radius
+from rnn_course.recurrent.init import identity_init_, orthogonal_init_, scale_to_spectral_radius, set_spectral_radius_
 
 
 @pytest.mark.parametrize("rho", [0.5, 1.0, 1.7])

@@ -1,10 +1,10 @@
-"""Tests of rnn_course.linear_attention: the masked and the recurrent forms agree."""
+"""Tests of rnn_course.beyond.linear_attention: the masked and the recurrent forms agree."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from rnn_course.linear_attention import (elu_feature_map, linear_attention_masked,
+from rnn_course.beyond.linear_attention import (elu_feature_map, linear_attention_masked,
                                          linear_attention_recurrent)
 
 

@@ -1,4 +1,4 @@
-"""Tests of rnn_course.lru: the scan equals the loop, the paper's ring initialisation, shapes."""
+"""Tests of rnn_course.beyond.lru: the scan equals the loop, the paper's ring initialisation, shapes."""
 from __future__ import annotations
 
 import math
@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from rnn_course.lru import LRU, LRURegressor, count_lru_parameters
-from rnn_course.scan import blelloch_scan, linear_recurrence_loop
+from rnn_course.beyond.lru import LRU, LRURegressor, count_lru_parameters
+from rnn_course.beyond.scan import blelloch_scan, linear_recurrence_loop
 
 
 def test_complex_scan_equals_the_loop():

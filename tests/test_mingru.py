@@ -1,10 +1,10 @@
-"""Tests of rnn_course.mingru: the three modes agree, and the cells are the paper's equations."""
+"""Tests of rnn_course.beyond.mingru: the three modes agree, and the cells are the paper's equations."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from rnn_course.mingru import MinGRU, MinLSTM, MinRNNRegressor, count_min_parameters, g, log_g
+from rnn_course.beyond.mingru import MinGRU, MinLSTM, MinRNNRegressor, count_min_parameters, g, log_g
 
 
 def test_g_is_positive_continuous_and_log_g_matches():

@@ -13,10 +13,37 @@ import pytest
 
 from rnn_course.data import (
     CLASSES, DS1, DS2, PACED_RECORDS, VALIDATION, Beats, ecg_filter, extract_beats, lab_splits,
-    load_beats, mitbih_records, patient_of, relative_rr, rr_features,
+    load_beats, match_beats, mitbih_records, patient_of, relative_rr, rr_features,
 )
 from rnn_course.data.mitbih_beats import beat_windows
-from rnn_course.splits import assert_disjoint
+from rnn_course.data.splits import assert_disjoint
+
+
+# ================================================================== matching detections to beats
+def test_match_beats_pairs_within_150_ms_closest_first():
+    fs = 360
+    ref = np.array([1000, 2000, 3000, 4000])
+    # 2000 is 54 samples (150 ms) from 2054: matched; 3000 is 55 samples from 3055: missed;
+    # two detections near 1000: the closer one matches, the other is a false detection.
+    det = np.array([990, 1003, 2054, 3055, 5000])
+    match = match_beats(ref, det, fs)
+    assert match.tolist() == [1, 2, -1, -1]
+    # one detection between two reference beats goes to the closer one only
+    assert match_beats(np.array([100, 160]), np.array([150]), fs).tolist() == [-1, 0]
+    assert match_beats(np.array([100]), np.zeros(0, dtype=int), fs).tolist() == [-1]
+    with pytest.raises(ValueError, match="detected: expected strictly increasing integer"):
+        match_beats(ref, np.array([5.0, 2.0]), fs)
+
+
+def test_match_beats_agrees_with_wfdb_on_a_jittered_record(rng):
+    processing = pytest.importorskip("wfdb.processing")
+    ref = np.cumsum(rng.integers(200, 400, size=500))
+    keep = rng.random(500) > 0.02                               # 2 % missed
+    det = np.unique(np.concatenate([ref[keep] + rng.integers(-30, 31, keep.sum()),
+                                    rng.integers(0, ref[-1], 10)]))   # 10 false
+    match = match_beats(ref, det, 360)
+    c = processing.compare_annotations(ref, det, 54)
+    assert (match >= 0).sum() == c.tp and (match < 0).sum() == c.fn
 
 
 # ================================================================== the split and the patients

@@ -130,7 +130,7 @@ def leaks(path: Path) -> list[tuple[str, list[str]]]:
 
 def test_the_test_finds_a_printed_answer():
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import inspect\nfrom rnn_course.numpy_rnn import rnn_backward"),
+        nbformat.v4.new_code_cell("import inspect\nfrom rnn_course.recurrent.numpy_rnn import rnn_backward"),
         nbformat.v4.new_code_cell("print(inspect.getsource(rnn_backward))"),
         nbformat.v4.new_markdown_cell("```{exercise} Loop\n:label: ex-x\n\nWrite it.\n```"),
         nbformat.v4.new_markdown_cell("```{solution-start} ex-x\n:class: dropdown\n```"),

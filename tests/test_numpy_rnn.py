@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_course import numpy_rnn
-from rnn_course.gradcheck import finite_difference_errors, numerical_gradient, rel_error
-from rnn_course.numpy_rnn import (
+from rnn_course.recurrent import numpy_rnn
+from rnn_course.recurrent.gradcheck import finite_difference_errors, numerical_gradient, rel_error
+from rnn_course.recurrent.numpy_rnn import (
     StepGrads, from_torch_rnn, init_params, loss_and_grads, rnn_backward, rnn_forward,
     rnn_step_backward, rnn_step_forward, to_torch_rnn,
 )

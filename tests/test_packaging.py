@@ -46,3 +46,71 @@ def test_the_package_index_names_every_module_and_no_other():
     named = set(re.findall(r"``(\w+)``", rnn_course.__doc__))
     assert modules <= named, f"not in the index: {sorted(modules - named)}"
     assert named <= modules, f"in the index but not a module: {sorted(named - modules)}"
+
+
+def test_every_sub_package_says_what_it_offers_and_exports_what_it_names():
+    """Each sub-package has a docstring and an ``__all__`` whose names all exist; a lab's
+    import from the package (``from rnn_course.seq2seq import Seq2Seq``) then always works."""
+    import importlib
+    from pathlib import Path
+
+    import rnn_course
+
+    root = Path(rnn_course.__file__).parent
+    for init in sorted(root.glob("*/__init__.py")):
+        package = importlib.import_module(f"rnn_course.{init.parent.name}")
+        assert package.__doc__ and len(package.__doc__) > 40, f"{package.__name__}: no docstring"
+        names = getattr(package, "__all__", None)
+        assert names, f"{package.__name__}: no __all__"
+        missing = [n for n in names if not hasattr(package, n)]
+        assert not missing, f"{package.__name__}.__all__ names what it lacks: {missing}"
+        assert len(names) == len(set(names)), f"{package.__name__}.__all__ repeats a name"
+
+
+# Which parts of the package each part may import (CONTRIBUTING.md, "Package code").
+_INFRASTRUCTURE = {"device", "validation", "training", "timing", "i18n", "i18n_catalog"}
+_MAY_IMPORT = {
+    "infrastructure": _INFRASTRUCTURE,
+    "data": _INFRASTRUCTURE | {"data"},
+    "figures": _INFRASTRUCTURE | {"figures"},
+    "recurrent": _INFRASTRUCTURE | {"data", "recurrent"},
+    "seq2seq": _INFRASTRUCTURE | {"data", "recurrent", "seq2seq"},
+    "clinical": _INFRASTRUCTURE | {"data", "recurrent", "clinical"},
+    "beyond": _INFRASTRUCTURE | {"data", "recurrent", "beyond"},
+}
+_MEASURES = {"beyond/streaming.py"}  # profile_streams times a stream: the one part module that may
+
+
+def _imported_parts(path, root):
+    """The first component under rnn_course of every relative import in ``path``."""
+    import ast
+
+    package = path.relative_to(root).parent.parts
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = list(package[: len(package) - node.level + 1])
+            target = base + (node.module.split(".") if node.module else [])
+            if target:
+                yield target[0]
+            else:  # from . import a, b at the top of the package
+                yield from (alias.name for alias in node.names)
+
+
+def test_imports_point_one_way_and_models_import_no_clock():
+    from pathlib import Path
+
+    import rnn_course
+
+    root = Path(rnn_course.__file__).parent
+    wrong = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
+        part = "infrastructure" if len(parts) == 1 else parts[0]
+        if part not in _MAY_IMPORT:
+            continue  # checks/ and instructor/ use everything
+        for target in _imported_parts(path, root):
+            if target not in _MAY_IMPORT[part] and not (len(parts) == 1 and target == parts[0]):
+                wrong.append(f"{'/'.join(parts)} imports {target}")
+            if target == "timing" and part != "infrastructure" and "/".join(parts) not in _MEASURES:
+                wrong.append(f"{'/'.join(parts)} imports the clock")
+    assert not wrong, wrong

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from rnn_course import plots  # noqa: E402
+from rnn_course.figures import plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The course's figure style: one colour-blind-safe palette and one look, set by rnn_course.style.
+"""The course's figure style: one colour-blind-safe palette and one look, set by rnn_course.figures.style.
 
 Colour vision deficiency is simulated with the matrices of Machado, Oliveira & Fernandes
 (2009, IEEE TVCG 15(6), severity 1.0: protanopia, deuteranopia, tritanopia), applied in
@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex, to_rgb  # noqa: E402
 
-from rnn_course import diagrams, plots, style  # noqa: E402
+from rnn_course.figures import diagrams, plots, style  # noqa: E402
 from rnn_course.training import History  # noqa: E402
 
 CVD = {
@@ -88,9 +88,9 @@ def test_import_changes_nothing_and_use_course_style_sets_the_style():
             "from matplotlib.colors import to_hex; "
             "first = lambda: to_hex(plt.rcParams['axes.prop_cycle'].by_key()['color'][0]); "
             "before = first(); "
-            "import rnn_course, rnn_course.plots, rnn_course.diagrams, rnn_course.style; "
+            "import rnn_course, rnn_course.figures.plots, rnn_course.figures.diagrams, rnn_course.figures.style; "
             "print(before, first(), plt.rcParams['axes.spines.top']); "
-            "rnn_course.style.use_course_style(); "
+            "rnn_course.figures.style.use_course_style(); "
             "print(first(), plt.rcParams['axes.spines.top'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["#1f77b4", "#1f77b4", "True", style.PALETTE["blue"].lower(), "False"]

@@ -1,4 +1,4 @@
-"""rnn_course.plots: every helper draws what it promises and rejects bad input clearly."""
+"""rnn_course.figures.plots: every helper draws what it promises and rejects bad input clearly."""
 from __future__ import annotations
 
 import matplotlib
@@ -12,7 +12,7 @@ import torch  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from rnn_course import plots  # noqa: E402
+from rnn_course.figures import plots  # noqa: E402
 from rnn_course.training import History  # noqa: E402
 
 

@@ -1,10 +1,10 @@
-"""Tests of rnn_course.scan: every parallel form equals the sequential loop (float64, many shapes)."""
+"""Tests of rnn_course.beyond.scan: every parallel form equals the sequential loop (float64, many shapes)."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from rnn_course.scan import blelloch_scan, heinsen_scan, linear_recurrence_loop, log_space_scan
+from rnn_course.beyond.scan import blelloch_scan, heinsen_scan, linear_recurrence_loop, log_space_scan
 
 SHAPES = [(1, 1, 1), (2, 2, 3), (2, 3, 1), (3, 7, 2), (2, 16, 4), (1, 33, 5), (4, 100, 3), (1, 257, 2)]
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnn_course.seq2seq import Memory, Seq2Seq, count_parameters, seq2seq_loss
-from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab, encode_pairs
+from rnn_course.seq2seq.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab, encode_pairs
 from single_thread import one_thread  # noqa: F401  (autouse: one CPU thread)
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from rnn_course.seq2seq import Seq2Seq
-from rnn_course.seq2seq_training import inverse_sigmoid_decay, train_seq2seq
-from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab, batches, encode_pairs
+from rnn_course.seq2seq.training import inverse_sigmoid_decay, train_seq2seq
+from rnn_course.seq2seq.vocab import EOS_ID, PAD_ID, SOS_ID, Vocab, batches, encode_pairs
 from single_thread import one_thread  # noqa: F401  (autouse: one CPU thread)
 
 WORDS = ["abc", "cab", "ba", "c", "bca", "aa"]

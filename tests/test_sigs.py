@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rnn_course.sigs import FREQUENCIES, expand_sig, random_sigs
+from rnn_course.data.sigs import FREQUENCIES, expand_sig, random_sigs
 
 
 def test_the_example_and_the_grammar():

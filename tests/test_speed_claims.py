@@ -28,12 +28,12 @@ import pytest
 import torch
 from torch import nn
 
-from rnn_course import numpy_rnn, tbptt
-from rnn_course.causal_transformer import CausalSelfAttention
+from rnn_course.recurrent import numpy_rnn, tbptt
+from rnn_course.beyond.transformer import CausalSelfAttention
 from rnn_course.timing import Work, count_work, machine
-from rnn_course.gated import ScratchLSTM
-from rnn_course.mingru import MinRNNRegressor
-from rnn_course.scan import blelloch_scan, heinsen_scan, linear_recurrence_loop
+from rnn_course.recurrent.gated import ScratchLSTM
+from rnn_course.beyond.mingru import MinRNNRegressor
+from rnn_course.beyond.scan import blelloch_scan, heinsen_scan, linear_recurrence_loop
 
 
 # ------------------------------------------------------------------ the counter itself

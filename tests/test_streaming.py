@@ -1,12 +1,12 @@
-"""Tests of rnn_course.streaming: streamed outputs equal the full pass; state sizes; error paths."""
+"""Tests of rnn_course.beyond.streaming: streamed outputs equal the full pass; state sizes; error paths."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from rnn_course.causal_transformer import CausalTransformer
-from rnn_course.streaming import StreamingGRU, profile_streams, state_nbytes
+from rnn_course.beyond.transformer import CausalTransformer
+from rnn_course.beyond.streaming import StreamingGRU, profile_streams, state_nbytes
 
 
 def _models():

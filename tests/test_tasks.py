@@ -1,10 +1,10 @@
-"""Tests of rnn_course.tasks: seeded synthetic long-range tasks and their chance levels."""
+"""Tests of rnn_course.data.tasks: seeded synthetic long-range tasks and their chance levels."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from rnn_course.tasks import (ADDING_CHANCE_MSE, IGNORE, adding_problem, delayed_cue_stream, delayed_recall,
+from rnn_course.data.tasks import (ADDING_CHANCE_MSE, IGNORE, adding_problem, delayed_cue_stream, delayed_recall,
                               recall_chance_accuracy)
 
 

@@ -1,4 +1,4 @@
-"""Tests of rnn_course.tbptt: chunks, detaching, truncated gradients, the TBPTT loop."""
+"""Tests of rnn_course.recurrent.tbptt: chunks, detaching, truncated gradients, the TBPTT loop."""
 from __future__ import annotations
 
 import math
@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from rnn_course import tbptt
+from rnn_course.recurrent import tbptt
 from rnn_course.timing import measure_update
-from rnn_course.tbptt import IGNORE, RecurrentModel
+from rnn_course.recurrent.tbptt import IGNORE, RecurrentModel
 
 
 def _model(cell: str = "gru", features: int = 2, hidden: int = 5, out: int = 1, seed: int = 0) -> RecurrentModel:

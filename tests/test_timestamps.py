@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from rnn_course.splits import assert_disjoint
-from rnn_course.timestamps import (ERA_CHANGE_DAYS, FIRST_MOMENT, FORMATS, LAST_MOMENT, Example, days_of, era_of,
+from rnn_course.data.splits import assert_disjoint
+from rnn_course.data.timestamps import (ERA_CHANGE_DAYS, FIRST_MOMENT, FORMATS, LAST_MOMENT, Example, days_of, era_of,
                                    era_year_to_gregorian, iso_minute, make_examples, sample_moments, to_fullwidth, write)
 
 # An independent reading of every format: regular expressions and time.strptime, with the era

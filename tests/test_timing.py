@@ -9,11 +9,11 @@ import time
 from torch import nn
 
 from rnn_course import timing
-from rnn_course.tbptt import RecurrentModel
+from rnn_course.recurrent.tbptt import RecurrentModel
 from rnn_course.timing import (CountCalls, autograd_depth, autograd_saved_bytes, count_work,
                                fastest_seconds, measure_update, median_seconds, timed_call)
-from rnn_course.gated import ScratchGRU
-from rnn_course.scan import blelloch_scan, linear_recurrence_loop
+from rnn_course.recurrent.gated import ScratchGRU
+from rnn_course.beyond.scan import blelloch_scan, linear_recurrence_loop
 
 
 def test_median_seconds_runs_warmup_and_repeats():

@@ -274,7 +274,7 @@ def test_a_loss_that_is_not_a_scalar_is_named(reduction):
 # ------------------------------------------------------------------ count_parameters
 def test_count_parameters_sums_the_trainable_parameters_of_a_built_model():
     from rnn_course import seq2seq
-    from rnn_course.gated import count_parameters_formula
+    from rnn_course.recurrent.gated import count_parameters_formula
 
     lstm = nn.LSTM(3, 5, num_layers=2)
     assert count_parameters(lstm) == count_parameters_formula("lstm", 3, 5, 2) == 440

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_course.validation import (as_float_array, expect_dtype, expect_int, expect_ndim, expect_same_device,
+from rnn_course.validation import (as_float_array, expect_binary_labels, expect_dtype, expect_int, expect_ndim, expect_same_device,
                                    expect_shape)
 
 
@@ -150,3 +150,20 @@ def test_expect_int_other_bounds_and_a_hint():
         expect_int("width", 1, low=2)
     with pytest.raises(ValueError, match="^k: expected an integer from 2 to 6, got 1$"):
         expect_int("k", 1, low=2, high=6)
+
+
+# ------------------------------------------------------------------ expect_binary_labels
+def test_expect_binary_labels_returns_ints_and_floats():
+    y, s = expect_binary_labels([True, False, True], np.array([1, 0, 2], dtype=np.int32))
+    assert y.dtype.kind == "i" and s.dtype == np.float64
+    assert y.tolist() == [1, 0, 1] and s.tolist() == [1.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("y, s, message", [
+    ([0, 1], [0.1], r"same length, got shapes \(2,\) and \(1,\)"),
+    ([[0, 1]], [[0.1, 0.2]], "two 1-D arrays"),
+    ([0, 2, 1], [0.1, 0.2, 0.3], r"labels 0 and 1, got values \[0, 1, 2\]"),
+])
+def test_expect_binary_labels_names_what_arrived(y, s, message):
+    with pytest.raises(ValueError, match=message):
+        expect_binary_labels(y, s)

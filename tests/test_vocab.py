@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnn_course.vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Vocab
+from rnn_course.seq2seq.vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Vocab
 
 
 def test_specials_come_first_and_characters_are_sorted():

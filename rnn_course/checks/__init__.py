@@ -150,3 +150,6 @@ def diagnose(name: str, got: Any, ref: Any, mistakes: list[tuple[Any, str]], *, 
 from . import missing as _missing  # noqa: E402
 
 _missing.install()
+
+__all__ = ["PASS_MARK", "FAIL_MARK", "CheckResult", "exercise_check", "to_numpy", "compare",
+           "matches", "recognise", "diagnose"]

@@ -1,7 +1,7 @@
 """Exercise checks of chapter 2 (backpropagation through time).
 
 - ``check_rnn_step_backward(fn)``: ``fn(dh_next, cache) -> (dx, dh_prev, dWx, dWh, db)``,
-  the backward pass of one tanh step (``rnn_course.numpy_rnn.StepCache`` as the cache).
+  the backward pass of one tanh step (``rnn_course.recurrent.numpy_rnn.StepCache`` as the cache).
 - ``check_rnn_backward(fn)``: ``fn(dh, cache) -> (dx, dh0, dWx, dWh, db)``, full BPTT over a
   list of step caches, with dh (N, T, H) the gradient from above at every step.
 - ``check_two_step_dh1(fn)``: ``fn(e1, e2, h2, Wh, Wy) -> dL/dh_1 (N, H)`` for a two-step RNN
@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..i18n import N_, _
-from ..numpy_rnn import StepCache, init_params, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from ..recurrent import StepCache, init_params, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 from . import diagnose, exercise_check, matches
 
 STEP_FIELDS = ("dx", "dh_prev", "dWx", "dWh", "db")

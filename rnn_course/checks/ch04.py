@@ -13,8 +13,8 @@ from typing import Callable
 
 import torch
 
-from ..diagnostics import spectral_radius
 from ..i18n import N_, _
+from ..recurrent import spectral_radius
 from . import compare, diagnose, exercise_check, matches, recognise
 
 

@@ -23,12 +23,10 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..decoding import greedy_decode
+from ..data.sigs import expand_sig, random_sigs
+from ..data.timestamps import ERAS, era_of
 from ..i18n import N_, _
-from ..seq2seq import Seq2Seq
-from ..sigs import expand_sig, random_sigs
-from ..timestamps import ERAS, era_of
-from ..vocab import EOS_ID, PAD_ID, SOS_ID
+from ..seq2seq import EOS_ID, PAD_ID, SOS_ID, Seq2Seq, greedy_decode
 from . import compare, exercise_check, matches, to_numpy
 
 # ---------------------------------------------------------------------------- the era calendar

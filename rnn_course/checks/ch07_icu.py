@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
+from ..data.icu import time_since_last
 from ..i18n import _
-from ..icu import time_since_last
 from . import compare, diagnose, exercise_check
 
 

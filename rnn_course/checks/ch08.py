@@ -4,7 +4,7 @@
   (h_0 = 0) for ``a, b (batch, time, features)``, in about log2 T rounds of whole-tensor
   operations, not a loop over time.
 - ``check_min_gru_step(fn)``: ``fn(x, h, weight, bias) -> h_next``, one minGRU step in the
-  layout of :class:`rnn_course.mingru.MinGRU` (weight ``(2H, D)``, blocks [z; h̃]).
+  layout of :class:`rnn_course.beyond.mingru.MinGRU` (weight ``(2H, D)``, blocks [z; h̃]).
 - ``check_kv_cache_bytes(fn)``: ``fn(n_samples, n_layers, d_model, bytes_per_value=4) -> int``,
   the size of a Transformer's key-value cache after ``n_samples`` samples.
 
@@ -17,9 +17,8 @@ from typing import Callable
 
 import torch
 
+from ..beyond import g as positive_g, linear_recurrence_loop
 from ..i18n import N_, _
-from ..mingru import g as positive_g
-from ..scan import linear_recurrence_loop
 from ..timing import CountCalls
 from . import diagnose, exercise_check, matches
 

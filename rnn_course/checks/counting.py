@@ -1,6 +1,6 @@
 """The parameter-count exercises of chapters 1 (``nn.RNN``) and 5 (``nn.LSTM``), checked alike.
 
-One formula, :func:`rnn_course.gated.count_parameters_formula`, gives the right count and,
+One formula, :func:`rnn_course.recurrent.gated.count_parameters_formula`, gives the right count and,
 combined, what each classic slip gives, so a wrong answer can be named:
 
 - ``one_bias``: one bias vector per layer and direction instead of PyTorch's two;
@@ -16,8 +16,8 @@ from typing import Callable
 
 import torch
 
-from ..gated import count_parameters_formula
 from ..i18n import _
+from ..recurrent import count_parameters_formula
 
 Config = tuple[int, int, int, bool]  # input_size, hidden_size, num_layers, bidirectional
 

@@ -9,7 +9,7 @@ The split is the inter-patient split of de Chazal, O'Dwyer & Reilly (2004): reco
 for training (and validation), records of DS2 for testing, the four paced records excluded.
 Records 201 and 202 come from the same subject (202's header: "taken from the same analog
 tape as record 201") and the split puts 201 in DS1 and 202 in DS2; :func:`patient_of` maps
-both to one patient so that :func:`rnn_course.splits.assert_disjoint` can see it.
+both to one patient so that :func:`rnn_course.data.splits.assert_disjoint` can see it.
 
 Everything here uses only the past where a live monitor would have to: the RR features of a
 beat use the beats before it plus the next beat (its post-RR interval, known one beat
@@ -28,7 +28,6 @@ import numpy as np
 from scipy.signal import butter, sosfilt, sosfiltfilt
 from wfdb import processing
 
-from ..beat_metrics import match_beats
 from .mitbih import AAMI_CLASSES, MitbihRecord, load_mitbih_record, mitbih_records
 from ..validation import expect_int
 
@@ -233,6 +232,33 @@ class Beats:
         return dict(zip(CLASSES, np.bincount(self.label, minlength=len(CLASSES)).tolist()))
 
 
+def match_beats(reference, detected, fs: float, window_s: float = 0.15) -> np.ndarray:
+    """Pair detected beats with reference beats, as EC57 scores a beat detector.
+
+    ``reference``, ``detected``: increasing sample positions, ``(n_ref,)`` and ``(n_det,)``.
+    Two beats match when they are at most ``window_s`` apart (150 ms in EC57); each beat
+    matches at most one other, the closest pairs first. Returns ``(n_ref,)``: the index in
+    ``detected`` of each reference beat's match, or -1 where the detector missed it.
+    Detections no reference beat points at are false detections.
+    """
+    ref, det = np.asarray(reference), np.asarray(detected)
+    for name, x in (("reference", ref), ("detected", det)):
+        if x.ndim != 1 or not np.issubdtype(x.dtype, np.integer) or np.any(np.diff(x) <= 0):
+            raise ValueError(f"{name}: expected strictly increasing integer sample positions, "
+                             f"got {x.dtype} with shape {x.shape}")
+    if not (fs > 0 and window_s > 0):
+        raise ValueError(f"fs, window_s: expected positive numbers, got {fs!r}, {window_s!r}")
+    w = window_s * fs
+    lo, hi = np.searchsorted(det, ref - w, "left"), np.searchsorted(det, ref + w, "right")
+    i = np.repeat(np.arange(len(ref)), hi - lo)                  # candidate pairs (i, j)
+    j = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)] or [np.zeros(0, int)])
+    match, taken = np.full(len(ref), -1), np.zeros(len(det), bool)
+    for k in np.argsort(np.abs(det[j] - ref[i]), kind="stable"):  # closest pairs first
+        if match[i[k]] < 0 and not taken[j[k]]:
+            match[i[k]], taken[j[k]] = j[k], True
+    return match
+
+
 def detect_beats(lead: np.ndarray, fs: float, step: int = DETECTOR_STEP) -> np.ndarray:
     """QRS positions found by wfdb's XQRS detector in a filtered lead, ``(n_beats,)``.
 
@@ -254,8 +280,8 @@ def detect_beats(lead: np.ndarray, fs: float, step: int = DETECTOR_STEP) -> np.n
 def score_detector(record: str | int, step: int = DETECTOR_STEP) -> dict:
     """:func:`detect_beats` on one record's causally filtered lead MLII, against all its
     annotated beats: ``n_reference``, ``n_detected`` and ``n_matched`` (within 150 ms, for
-    :func:`rnn_course.beat_metrics.detector_statistics`), ``offset_ms``, the median time from
-    an annotated beat to its detection, and ``cpu_s``, the detector's CPU seconds."""
+    :func:`rnn_course.clinical.beat_metrics.detector_statistics`), ``offset_ms``, the median
+    time from an annotated beat to its detection, and ``cpu_s``, the detector's CPU seconds."""
     refuse_paced(record)
     rec = load_mitbih_record(str(record), progress=False)
     lead = ecg_filter(rec.lead(LEAD), rec.fs)

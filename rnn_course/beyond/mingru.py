@@ -11,10 +11,10 @@ their gates and candidate see only the current input x_t, never h_{t-1}:
               f'_t = f_t / (f_t + i_t),  i'_t = i_t / (f_t + i_t),
               h_t = f'_t ⊙ h_{t-1} + i'_t ⊙ h̃_t
 
-Each is the linear recurrence h_t = a_t ⊙ h_{t-1} + b_t of :mod:`rnn_course.scan` with a and b
+Each is the linear recurrence h_t = a_t ⊙ h_{t-1} + b_t of :mod:`rnn_course.beyond.scan` with a and b
 computed from the inputs alone, so training computes all steps at once. We use the paper's
 log-space version (its appendix B.3): g(x) = x + 1/2 for x >= 0 and σ(x) for x < 0 keeps the
-candidate, and so the state, positive, and the scan runs as :func:`~rnn_course.scan.log_space_scan`
+candidate, and so the state, positive, and the scan runs as :func:`~rnn_course.beyond.scan.log_space_scan`
 on log a_t and log b_t computed directly with ``softplus`` (no log of a rounded-to-zero gate).
 
 Note the convention: in minGRU (as in the paper) z_t weights the *new* candidate, whereas
@@ -22,7 +22,7 @@ PyTorch's ``nn.GRU`` keeps the *old* state with z_t.
 
 Three ways to run a sequence, equal up to rounding: ``mode="log"`` (the paper's training mode)
 runs Heinsen's log-space scan; ``mode="blelloch"`` runs the work-efficient scan
-:func:`~rnn_course.scan.blelloch_scan` on a_t and b_t; ``mode="sequential"`` runs :meth:`step`
+:func:`~rnn_course.beyond.scan.blelloch_scan` on a_t and b_t; ``mode="sequential"`` runs :meth:`step`
 in a loop, as at inference on a stream, with a state of ``hidden_size`` numbers.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .scan import blelloch_scan, log_space_scan
-from .validation import expect_ndim, expect_shape
+from ..validation import expect_ndim, expect_shape
 
 MODES = ("log", "blelloch", "sequential")
 

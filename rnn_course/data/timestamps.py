@@ -34,7 +34,7 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable, NamedTuple, Sequence
 
-from .validation import expect_int
+from ..validation import expect_int
 
 FIRST_MOMENT = datetime(1970, 1, 1, 0, 0)
 LAST_MOMENT = datetime(2039, 12, 31, 23, 59)

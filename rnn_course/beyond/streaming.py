@@ -2,7 +2,7 @@
 
 A bedside monitor cannot wait for the end of the recording: it must update its output as each
 sample arrives. A recurrent network carries a state of fixed size; a causal Transformer
-carries a key-value cache that grows with every sample (:mod:`rnn_course.causal_transformer`).
+carries a key-value cache that grows with every sample (:mod:`rnn_course.beyond.transformer`).
 This module runs a GRU that way and measures, along a stream, the time per new sample and
 the size of each model's state.
 """
@@ -16,9 +16,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .causal_transformer import KVCache
-from .timing import timed_call
-from .validation import expect_int, expect_ndim, expect_shape
+from .transformer import KVCache
+from ..timing import timed_call
+from ..validation import expect_int, expect_ndim, expect_shape
 
 
 class StreamingGRU(nn.Module):

@@ -6,7 +6,7 @@ diagrams) so a notebook can add to it, and validates its inputs with errors that
 was expected and what arrived. Nothing here calls ``plt.show()``: the notebook does.
 
 Importing this module changes no matplotlib setting: the course's palette and look live in
-:mod:`rnn_course.style`, and a notebook applies them with ``use_course_style()``.
+:mod:`rnn_course.figures.style`, and a notebook applies them with ``use_course_style()``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
 from .style import HIGHLIGHT, PALETTE
-from .validation import as_float_array, expect_int
+from ..validation import as_float_array, expect_int
 
 # One colour per kind of node and per shared weight matrix, used by both diagrams: light tints
 # of sky blue, orange and bluish green for inputs, hidden states and outputs.

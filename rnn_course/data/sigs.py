@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import re
 
-from .validation import expect_int
+from ..validation import expect_int
 
 FORMS = {"tab": ("tablet", "tablets"), "cap": ("capsule", "capsules"), "puff": ("puff", "puffs")}
 ROUTES = {"PO": "by mouth", "SL": "under the tongue", "INH": "by inhalation"}

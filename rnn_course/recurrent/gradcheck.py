@@ -18,9 +18,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .device import get_device
+from ..device import get_device
 from .numpy_rnn import PARAM_NAMES, check_loss_arguments
-from .validation import expect_ndim, expect_shape
+from ..validation import expect_ndim, expect_shape
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:

@@ -15,7 +15,7 @@ source lengths); ``tgt_in (batch, T)`` the decoder's inputs (``SOS``, y_1, ..., 
   into the GRU (Bahdanau et al. 2015). The recurrence needs the context, so even teacher-forced
   training must loop over the target steps in Python.
 - :class:`Seq2Seq` joins an encoder and a decoder, with any score of
-  :mod:`rnn_course.attention` or none. Without attention the decoder gets one fixed context,
+  :mod:`rnn_course.seq2seq.attention` or none. Without attention the decoder gets one fixed context,
   the encoder's final states ``kappa``, at its start and at every output: the same code with the
   attention switched off. With ``feed_context=True`` it also reads ``kappa`` in the GRU's input at
   every step, as the decoder of Cho et al. 2014 (``placement="bahdanau"`` without attention
@@ -36,8 +36,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import Attention
-from .training import count_parameters  # noqa: F401  (re-exported: the chapter 6 labs import it from here)
-from .validation import expect_dtype, expect_int, expect_ndim, expect_shape
+from ..training import count_parameters  # noqa: F401  (re-exported: the chapter 6 labs import it from here)
+from ..validation import expect_dtype, expect_int, expect_ndim, expect_shape
 from .vocab import PAD_ID
 
 PLACEMENTS = ("luong", "bahdanau")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .validation import expect_dtype, expect_ndim, expect_shape
+from ..validation import expect_dtype, expect_ndim, expect_shape
 
 SCORES = ("additive", "dot", "general")
 

@@ -23,7 +23,7 @@ import math
 import torch
 from torch import nn
 
-from .validation import expect_shape
+from ..validation import expect_shape
 
 
 def sinusoidal_position(positions: torch.Tensor, d_model: int) -> torch.Tensor:

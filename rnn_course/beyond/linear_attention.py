@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .validation import expect_ndim, expect_shape
+from ..validation import expect_ndim, expect_shape
 
 
 def elu_feature_map(x: torch.Tensor) -> torch.Tensor:

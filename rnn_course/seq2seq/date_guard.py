@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .decoding import translate
-from .timestamps import FIRST_MOMENT, FORMATS, LAST_MOMENT, write
+from ..data.timestamps import FIRST_MOMENT, FORMATS, LAST_MOMENT, write
 from .vocab import encode_pairs
 
 # name: (letter, first day, last day or None while the era lasts)
@@ -269,7 +269,7 @@ def tally(guarded: Sequence[Guarded], truths: Sequence[str | None]) -> dict[str,
 def guarded_translate(model, sources: Sequence[str], src_vocab, tgt_vocab, *, threshold: float,
                       max_len: int = 18, formats: Iterable[str] = FORMATS) -> list[Guarded]:
     """:func:`guarded_normalise` with a sequence-to-sequence ``model``: greedy decoding
-    (:func:`rnn_course.decoding.translate`) and :func:`min_char_prob` as the confidence."""
+    (:func:`rnn_course.seq2seq.decoding.translate`) and :func:`min_char_prob` as the confidence."""
     return guarded_normalise(
         lambda s: translate(model, s, src_vocab, tgt_vocab, max_len=max_len).texts,
         lambda s, t: min_char_prob(model, s, t, src_vocab, tgt_vocab),

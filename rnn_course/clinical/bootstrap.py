@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .validation import expect_int
+from ..validation import expect_binary_labels, expect_int
 
 
 @dataclass(frozen=True)
@@ -130,12 +130,7 @@ def rank_auroc(y_true: Any, y_score: Any) -> float:
     """
     from scipy.stats import rankdata
 
-    y_true, y_score = np.asarray(y_true), np.asarray(y_score, dtype=float)
-    if y_true.ndim != 1 or y_true.shape != y_score.shape:
-        raise ValueError(f"y_true, y_score: expected two 1-D arrays of one length, got shapes "
-                         f"{y_true.shape} and {y_score.shape}")
-    if not np.isin(y_true, (0, 1)).all():
-        raise ValueError(f"y_true: expected labels 0 and 1, got {np.unique(y_true)[:5]}")
+    y_true, y_score = expect_binary_labels(y_true, y_score)
     positive = y_true == 1
     n_pos = int(positive.sum())
     n_neg = len(y_true) - n_pos

@@ -16,10 +16,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .seq2seq import seq2seq_loss
-from .training import History, optimisation_step, to_device
+from .model import seq2seq_loss
+from ..training import History, optimisation_step, to_device
 from .vocab import Pairs, batches
-from .validation import expect_int
+from ..validation import expect_int
 
 
 def inverse_sigmoid_decay(k: float) -> Callable[[int], float]:

@@ -9,7 +9,7 @@ For each class ``c``, from a confusion matrix ``C`` (rows: true class, columns: 
 
 Beats of one patient are not independent, so confidence intervals resample *records*: the
 confusion matrix of every record is counted once (:func:`confusion_by_record`), and each
-bootstrap draw sums the matrices of the drawn records (:func:`rnn_course.bootstrap.group_bootstrap`
+bootstrap draw sums the matrices of the drawn records (:func:`rnn_course.clinical.bootstrap.group_bootstrap`
 with one sample per record). That makes a thousand resamples of fifty thousand beats cost
 milliseconds. The point estimates agree with scikit-learn's ``recall_score``,
 ``precision_score`` and ``f1_score`` (tested).
@@ -21,8 +21,8 @@ the same). A paired comparison of two classifiers (:func:`paired_differences`) r
 same records for both.
 
 Beats found by a QRS detector are scored as EC57 scores a detector: a detection and a
-reference beat match when they lie within 150 ms of each other (:func:`match_beats`). For the
-classes, :func:`confusion_by_record` takes ``y_true = -1`` for a detection that matches no
+reference beat match when they lie within 150 ms of each other
+(:func:`rnn_course.data.mitbih_beats.match_beats`). For the classes, :func:`confusion_by_record` takes ``y_true = -1`` for a detection that matches no
 beat (a false detection, one more row) and ``y_pred = K`` for a beat the detector missed (one
 more column): a missed beat lowers its class's Se, a false detection the +P of the class it
 was called.
@@ -206,39 +206,12 @@ def ec57_statistics(confusion: np.ndarray, classes: Sequence[str]) -> pd.DataFra
                          "records": per_record.notna().sum()}).T[per_record.columns]
 
 
-def match_beats(reference, detected, fs: float, window_s: float = 0.15) -> np.ndarray:
-    """Pair detected beats with reference beats, as EC57 scores a beat detector.
-
-    ``reference``, ``detected``: increasing sample positions, ``(n_ref,)`` and ``(n_det,)``.
-    Two beats match when they are at most ``window_s`` apart (150 ms in EC57); each beat
-    matches at most one other, the closest pairs first. Returns ``(n_ref,)``: the index in
-    ``detected`` of each reference beat's match, or -1 where the detector missed it.
-    Detections no reference beat points at are false detections.
-    """
-    ref, det = np.asarray(reference), np.asarray(detected)
-    for name, x in (("reference", ref), ("detected", det)):
-        if x.ndim != 1 or not np.issubdtype(x.dtype, np.integer) or np.any(np.diff(x) <= 0):
-            raise ValueError(f"{name}: expected strictly increasing integer sample positions, "
-                             f"got {x.dtype} with shape {x.shape}")
-    if not (fs > 0 and window_s > 0):
-        raise ValueError(f"fs, window_s: expected positive numbers, got {fs!r}, {window_s!r}")
-    w = window_s * fs
-    lo, hi = np.searchsorted(det, ref - w, "left"), np.searchsorted(det, ref + w, "right")
-    i = np.repeat(np.arange(len(ref)), hi - lo)                  # candidate pairs (i, j)
-    j = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)] or [np.zeros(0, int)])
-    match, taken = np.full(len(ref), -1), np.zeros(len(det), bool)
-    for k in np.argsort(np.abs(det[j] - ref[i]), kind="stable"):  # closest pairs first
-        if match[i[k]] < 0 and not taken[j[k]]:
-            match[i[k]], taken[j[k]] = j[k], True
-    return match
-
-
 def detector_statistics(n_reference, n_detected, n_matched) -> pd.DataFrame:
     """A QRS detector's Se and +P per record, and EC57's gross and average rows.
 
     Arguments: ``(R,)`` counts per record of reference beats, detections, and matched pairs
-    (:func:`match_beats`). Returns a table indexed by record position and then ``"gross"``
-    and ``"average"``, with columns ``TP``, ``FN``, ``FP``, ``Se``, ``+P`` (fractions).
+    (:func:`rnn_course.data.mitbih_beats.match_beats`). Returns a table indexed by record
+    position and then ``"gross"`` and ``"average"``, with columns ``TP``, ``FN``, ``FP``, ``Se``, ``+P`` (fractions).
     """
     ref, det, tp = (np.asarray(a, dtype=np.int64) for a in (n_reference, n_detected, n_matched))
     if not (ref.shape == det.shape == tp.shape) or ref.ndim != 1:

@@ -6,7 +6,7 @@ the Okabe–Ito palette, which colour-blind readers can tell apart, and the back
 also dashed, so no information is carried by colour alone.
 
 The pages show these figures as SVG files in ``chapters/<chapter>/figures/``; regenerate them
-after changing a drawing with ``python -m rnn_course.diagrams`` (a test checks they match).
+after changing a drawing with ``python -m rnn_course.figures.diagrams`` (a test checks they match).
 """
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from .style import COURSE_STYLE, PALETTE
-from .validation import expect_int
+from ..validation import expect_int
 
-# the course palette (rnn_course.style), and dark grey for the forward pass
+# the course palette (rnn_course.figures.style), and dark grey for the forward pass
 FORWARD = "#404040"
 GRADIENT, CARRY = PALETTE["vermillion"], PALETTE["bluish green"]
 CELL_PATH, GATE = PALETTE["orange"], PALETTE["sky blue"]

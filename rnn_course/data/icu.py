@@ -14,20 +14,16 @@ Shape legend: N stays, T hourly steps (48), D time-series variables (37).
   first one); :func:`summary_features` gives per-variable first, last, min, max, mean and
   count for the classical baselines; :func:`static_table` and :func:`static_features` read
   and encode the admission descriptors (age, gender, height, weight, ICU type).
-- :func:`event1_score` and :func:`best_threshold`: the challenge's event-1 score
-  min(Se, +P) at a threshold, and the threshold that maximises it (chosen on validation data).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import precision_recall_curve, precision_score, recall_score
 
-from .validation import expect_int
+from ..validation import expect_int
 
 # The 36 time series of Silva et al. (2012), plus Weight, which is measured repeatedly too.
 VARIABLES: tuple[str, ...] = (
@@ -259,37 +255,3 @@ def static_features(table: pd.DataFrame, reference: pd.DataFrame) -> tuple[np.nd
         columns += [(table["ICUType"] == code).to_numpy(dtype=float)]
         names += [f"ICU: {label}"]
     return np.stack(columns, axis=1).astype(np.float32), names
-
-
-def _binary_inputs(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
-    y, s = np.asarray(y_true), np.asarray(y_score, dtype=float)
-    if y.ndim != 1 or s.shape != y.shape:
-        raise ValueError(f"y_true and y_score: expected two 1-D arrays of the same length, got shapes "
-                         f"{y.shape} and {s.shape}")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError(f"y_true: expected labels 0 and 1, got values {np.unique(y)[:5].tolist()}")
-    return y.astype(int), s
-
-
-def event1_score(y_true: Any, y_score: Any, threshold: float) -> float:
-    """The challenge's event-1 score: min(sensitivity, positive predictivity) when a stay is
-    predicted to die if ``y_score >= threshold`` (Silva et al. 2012). 0 if nothing is flagged."""
-    y, s = _binary_inputs(y_true, y_score)
-    flagged = (s >= threshold).astype(int)
-    sensitivity = recall_score(y, flagged, labels=[0, 1], zero_division=0)
-    predictivity = precision_score(y, flagged, labels=[0, 1], zero_division=0)
-    return float(min(sensitivity, predictivity))
-
-
-def best_threshold(y_true: Any, y_score: Any) -> tuple[float, float]:
-    """The threshold (one of the scores; the highest of equally good ones) that maximises
-    :func:`event1_score` on these data, and that score. Choose it on validation stays, then
-    apply it unchanged to the test set."""
-    y, s = _binary_inputs(y_true, y_score)
-    with warnings.catch_warnings():  # no deaths: sklearn sets recall to 1, the challenge to 0
-        warnings.simplefilter("ignore", UserWarning)
-        precision, recall, thresholds = precision_recall_curve(y, s, pos_label=1)
-    # the last point of the curve flags nothing; thresholds are the distinct scores, ascending
-    score = np.minimum(precision[:-1], recall[:-1] if y.any() else 0.0)
-    best = len(score) - 1 - int(np.argmax(score[::-1]))
-    return float(thresholds[best]), float(score[best])

@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from .validation import expect_int, expect_shape
+from ..validation import expect_int, expect_shape
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from .validation import expect_int
+from ..validation import expect_int
 
 ADDING_CHANCE_MSE = 1.0 / 6.0
 IGNORE = -100  # target of steps without a question (cross_entropy's ignore_index)

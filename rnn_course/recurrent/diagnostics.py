@@ -21,7 +21,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .validation import expect_ndim
+from ..validation import expect_ndim
 
 
 def hidden_grad_norms(

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .validation import expect_ndim, expect_shape
+from ..validation import expect_ndim, expect_shape
 
 StepCache = namedtuple("StepCache", "x h_prev h_next Wx Wh")
 StepGrads = namedtuple("StepGrads", "dx dh_prev dWx dWh db")

@@ -21,7 +21,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 import torch
 
-from .validation import expect_int
+from ..validation import expect_int
 
 PAD, SOS, EOS, UNK = "<pad>", "<sos>", "<eos>", "<unk>"
 PAD_ID, SOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3

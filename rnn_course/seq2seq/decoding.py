@@ -22,7 +22,7 @@ from typing import NamedTuple, Sequence
 
 import torch
 
-from .validation import expect_int, expect_ndim, expect_shape
+from ..validation import expect_int, expect_ndim, expect_shape
 from .vocab import EOS_ID, PAD_ID, SOS_ID, Vocab
 
 

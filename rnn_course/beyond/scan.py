@@ -4,7 +4,7 @@ Shapes: ``a`` and ``b`` are ``(batch, time, features)``; the initial state ``h0`
 ``(batch, features)`` (zeros when omitted); every function returns ``h_1 .. h_T`` as
 ``(batch, time, features)``.
 ``linear_recurrence_loop`` and ``blelloch_scan`` also take complex tensors (the diagonal
-recurrence of :mod:`rnn_course.lru`); the log-space scans need real, positive ``a``.
+recurrence of :mod:`rnn_course.beyond.lru`); the log-space scans need real, positive ``a``.
 
 One step is an affine map of the state, h ↦ a h + b. Two steps in a row are again such a map,
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import torch
 
-from .validation import expect_ndim, expect_same_device, expect_shape
+from ..validation import expect_ndim, expect_same_device, expect_shape
 
 
 def _check(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None) -> None:

@@ -10,8 +10,8 @@ One LRU layer is a *diagonal*, complex linear recurrence between two projections
 
 (the paper writes lambda, nu^log, theta^log and gamma for our mu, nu, psi and beta; the
 course keeps lambda, theta and gamma for other things). Each state unit is the linear
-recurrence h_t = a_t h_{t-1} + b_t of :mod:`rnn_course.scan` with a constant a = mu_j, so
-the whole sequence is one :func:`~rnn_course.scan.blelloch_scan`.
+recurrence h_t = a_t h_{t-1} + b_t of :mod:`rnn_course.beyond.scan` with a constant a = mu_j, so
+the whole sequence is one :func:`~rnn_course.beyond.scan.blelloch_scan`.
 
 Initialisation, as in the paper: |mu_j|^2 uniform on [r_min^2, r_max^2] (the eigenvalues
 uniform on a ring of the complex plane), phase uniform on [0, max_phase];
@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .scan import blelloch_scan, linear_recurrence_loop
-from .validation import expect_ndim, expect_shape
+from ..validation import expect_ndim, expect_shape
 
 MODES = ("scan", "loop")
 

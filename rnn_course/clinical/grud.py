@@ -3,7 +3,7 @@
 Shape legend: N batch (stays), T time steps, D variables, H hidden units. Inputs are
 batch-first ``(N, T, D)``: ``values`` (anything, e.g. NaN, where ``mask`` is 0), ``mask``
 (1 measured, 0 not) and ``delta`` (time since the previous measurement,
-:func:`rnn_course.icu.time_since_last`).
+:func:`rnn_course.data.icu.time_since_last`).
 
 The equations, in the paper's notation (Sci Rep 8:6085, eqs. for GRU-D):
 
@@ -33,7 +33,7 @@ import math
 import torch
 from torch import nn
 
-from .validation import expect_int, expect_same_device, expect_shape
+from ..validation import expect_int, expect_same_device, expect_shape
 
 
 def last_observed(values: torch.Tensor, mask: torch.Tensor, fill: torch.Tensor) -> torch.Tensor:

@@ -22,10 +22,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .device import get_device, module_device
-from .tasks import IGNORE
-from .training import EpochCallback, History, end_epoch, optimisation_step, validate_clip_grad_norm
-from .validation import expect_int, expect_ndim
+from ..device import get_device, module_device
+from ..data.tasks import IGNORE
+from ..training import EpochCallback, History, end_epoch, optimisation_step, validate_clip_grad_norm
+from ..validation import expect_int, expect_ndim
 
 State = Any  # None, a tensor (B layout of the module), or a tuple of tensors such as (h, c)
 

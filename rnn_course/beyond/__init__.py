@@ -1,0 +1,19 @@
+"""Beyond recurrence (chapter 8): parallel scans of a linear recurrence, minGRU and minLSTM,
+the LRU, linear attention as a recurrence, a small causal Transformer with its KV cache, and
+streaming inference."""
+from .linear_attention import elu_feature_map, linear_attention_masked, linear_attention_recurrent
+from .lru import LRU, LRURegressor, count_lru_parameters
+from .mingru import MinGRU, MinLSTM, MinRNNRegressor, count_min_parameters, g, log_g
+from .scan import (blelloch_scan, heinsen_scan, linear_recurrence_loop, log_space_scan,
+                   scan_affine_maps)
+from .streaming import StreamingGRU, StreamProfile, profile_streams, state_nbytes
+from .transformer import CausalSelfAttention, CausalTransformer, KVCache, sinusoidal_position
+
+__all__ = [
+    "elu_feature_map", "linear_attention_masked", "linear_attention_recurrent",
+    "LRU", "LRURegressor", "count_lru_parameters",
+    "MinGRU", "MinLSTM", "MinRNNRegressor", "count_min_parameters", "g", "log_g",
+    "blelloch_scan", "heinsen_scan", "linear_recurrence_loop", "log_space_scan", "scan_affine_maps",
+    "StreamingGRU", "StreamProfile", "profile_streams", "state_nbytes",
+    "CausalSelfAttention", "CausalTransformer", "KVCache", "sinusoidal_position",
+]
