@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from rnn_course.figures import diagrams  # noqa: E402
@@ -35,6 +36,54 @@ def gid_counts(fig: Figure) -> Counter:
 
 def all_gids(fig: Figure) -> set[str]:
     return {a.get_gid() for a in fig.findobj() if a.get_gid()}
+
+
+def gids(ax: Axes, prefix: str) -> list[str]:
+    return [p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith(prefix)]
+
+
+# ----------------------------------------------------------------------------- chapter 1's unrolled RNN and task shapes
+@pytest.mark.parametrize("n", [1, 4, 8])
+def test_unrolled_rnn_boxes_and_shared_weights(n):
+    ax = diagrams.draw_unrolled_rnn(n)
+    boxes = gids(ax, "node-")
+    assert len(boxes) == 3 + 1 + 3 * n  # folded x/h/y, h_0, then x_t, h_t, y_t per step
+    assert boxes.count("node-h") == n + 2
+    for w in ("W_xh", "W_hh", "W_hy"):  # one arrow per step plus the folded one: the same matrix
+        assert gids(ax, f"arrow-{w}") == [f"arrow-{w}"] * (n + 1)
+    labels = [t.get_text() for t in ax.texts]
+    assert labels.count(r"$W_{hh}$") == n + 1 and rf"$x_{n}$" in labels and r"$h_0$" in labels
+
+
+def test_unrolled_rnn_without_labels_on_given_axes():
+    _, ax = plt.subplots()
+    out = diagrams.draw_unrolled_rnn(3, ax=ax, labels=False)
+    assert out is ax
+    assert not any(t.get_text().startswith("$W") for t in ax.texts)
+
+
+@pytest.mark.parametrize("n", [0, 9, 2.5, "4", True])
+def test_unrolled_rnn_bad_steps(n):
+    with pytest.raises(ValueError, match="n_steps: expected an integer from 1 to 8"):
+        diagrams.draw_unrolled_rnn(n)
+
+
+def test_unrolled_rnn_bad_labels():
+    with pytest.raises(TypeError, match="labels: expected True or False"):
+        diagrams.draw_unrolled_rnn(2, labels="yes")
+
+
+def test_task_shapes():
+    fig = diagrams.draw_task_shapes()
+    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    titles = [ax.get_title().split("\n")[0] for ax in fig.axes]
+    assert titles == ["one-to-many", "many-to-one", "many-to-many (aligned)", "many-to-many (unaligned)"]
+    counts = [(len(gids(ax, "node-x")), len(gids(ax, "node-h")), len(gids(ax, "node-y"))) for ax in fig.axes]
+    assert counts == [(1, 4, 4), (4, 4, 1), (4, 4, 4), (3, 6, 3)]
+    assert "e.g." in fig.axes[1].get_title()
+    assert "e.g." not in diagrams.draw_task_shapes(examples=False).axes[0].get_title()
+    with pytest.raises(TypeError, match="examples: expected True or False"):
+        diagrams.draw_task_shapes(examples=1)
 
 
 # ----------------------------------------------------------------------------- what is drawn
@@ -206,14 +255,14 @@ def _svg_signature(text: str) -> tuple[list[str], list[str]]:
 @pytest.mark.parametrize("relative", sorted(diagrams.PAGE_FIGURES))
 def test_page_figure_file_matches_the_code(relative, tmp_path):
     committed = ROOT / relative
-    assert committed.exists(), f"{relative} is missing: run `python -m rnn_course.figures.diagrams`"
+    assert committed.exists(), f"{relative} is missing: run `python -m rnn_course.figures`"
     fig = diagrams.PAGE_FIGURES[relative]()
     fresh = tmp_path / "fresh.svg"
     diagrams.save_svg(fig, fresh)
     ours, texts = _svg_signature(committed.read_text())
     assert ours, f"{relative}: no element ids found"
     assert (ours, texts) == _svg_signature(fresh.read_text()), (
-        f"{relative} is out of date with rnn_course.figures.diagrams: run `python -m rnn_course.figures.diagrams`")
+        f"{relative} is out of date with rnn_course.figures.diagrams: run `python -m rnn_course.figures`")
 
 
 def test_save_svg_is_reproducible(tmp_path):

@@ -76,9 +76,9 @@ def test_the_check_rejects_a_palette_that_is_not_colour_blind_safe():
 
 def test_diagram_colours_stay_distinct():
     # fills are pale (black labels sit on them), so they are closer; the labels say it too
-    delta, vision, a, b = closest_pair(plots.NODE_COLORS.values())
+    delta, vision, a, b = closest_pair(diagrams.RNN_NODE_COLORS.values())
     assert delta > 10, (delta, vision, a, b)
-    delta, vision, a, b = closest_pair(plots.WEIGHT_COLORS.values())
+    delta, vision, a, b = closest_pair(diagrams.WEIGHT_COLORS.values())
     assert delta > 15, (delta, vision, a, b)
 
 
@@ -97,8 +97,9 @@ def test_import_changes_nothing_and_use_course_style_sets_the_style():
 
 
 def test_plots_and_diagrams_share_the_palette():
-    assert plots.PALETTE is style.PALETTE and plots.HIGHLIGHT == style.PALETTE["vermillion"]
-    for colour in (diagrams.GRADIENT, diagrams.CARRY, diagrams.CELL_PATH, diagrams.GATE):
+    assert plots.HIGHLIGHT == style.PALETTE["vermillion"]
+    for colour in (diagrams.GRADIENT, diagrams.CARRY, diagrams.CELL_PATH, diagrams.GATE,
+                   *diagrams.WEIGHT_COLORS.values()):
         assert colour in style.PALETTE.values()
 
 
@@ -131,7 +132,7 @@ def _colours_used(fig) -> set[str]:
 
 
 def test_every_helper_draws_only_course_colours():
-    allowed = {c.lower() for c in [*style.PALETTE.values(), *plots.NODE_COLORS.values()]}
+    allowed = {c.lower() for c in [*style.PALETTE.values(), *diagrams.RNN_NODE_COLORS.values()]}
     h = History(step_loss=[1.0, 0.8, 0.6, 0.5], train_loss=[0.9, 0.55], val_loss=[1.0, 0.7],
                 grad_norm=[3.0, 2.0, 1.5, 1.0], epoch_end_step=[2, 4])
     figures = [
@@ -139,8 +140,8 @@ def test_every_helper_draws_only_course_colours():
         plots.plot_history(h).figure,
         plots.plot_grad_norm(h, clip=1.0).figure,
         plots.plot_epoch_loss({"a": h, "b": h, "c": h}, chance=0.5).figure,
-        plots.draw_unrolled_rnn(3).figure,
-        plots.draw_task_shapes(),
+        diagrams.draw_unrolled_rnn(3).figure,
+        diagrams.draw_task_shapes(),
     ]
     h.diverged = True
     figures.append(plots.plot_history(h).figure)

@@ -10,7 +10,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
 from rnn_course.figures import plots  # noqa: E402
 from rnn_course.training import History  # noqa: E402
@@ -119,50 +118,6 @@ def test_history_bad_inputs():
         plots.plot_grad_norm(History())
     with pytest.raises(ValueError, match="positive clipping threshold"):
         plots.plot_grad_norm(make_history(), clip=0)
-
-
-# ----------------------------------------------------------------------------- diagrams
-@pytest.mark.parametrize("n", [1, 4, 8])
-def test_unrolled_rnn_boxes_and_shared_weights(n):
-    ax = plots.draw_unrolled_rnn(n)
-    boxes = gids(ax, "node-")
-    assert len(boxes) == 3 + 1 + 3 * n  # folded x/h/y, h_0, then x_t, h_t, y_t per step
-    assert boxes.count("node-h") == n + 2
-    for w in ("W_xh", "W_hh", "W_hy"):  # one arrow per step plus the folded one: the same matrix
-        assert gids(ax, f"arrow-{w}") == [f"arrow-{w}"] * (n + 1)
-    labels = [t.get_text() for t in ax.texts]
-    assert labels.count(r"$W_{hh}$") == n + 1 and rf"$x_{n}$" in labels and r"$h_0$" in labels
-
-
-def test_unrolled_rnn_without_labels_on_given_axes():
-    _, ax = plt.subplots()
-    out = plots.draw_unrolled_rnn(3, ax=ax, labels=False)
-    assert out is ax
-    assert not any(t.get_text().startswith("$W") for t in ax.texts)
-
-
-@pytest.mark.parametrize("n", [0, 9, 2.5, "4", True])
-def test_unrolled_rnn_bad_steps(n):
-    with pytest.raises(ValueError, match="n_steps: expected an integer from 1 to 8"):
-        plots.draw_unrolled_rnn(n)
-
-
-def test_unrolled_rnn_bad_labels():
-    with pytest.raises(TypeError, match="labels: expected True or False"):
-        plots.draw_unrolled_rnn(2, labels="yes")
-
-
-def test_task_shapes():
-    fig = plots.draw_task_shapes()
-    assert isinstance(fig, Figure) and len(fig.axes) == 4
-    titles = [ax.get_title().split("\n")[0] for ax in fig.axes]
-    assert titles == ["one-to-many", "many-to-one", "many-to-many (aligned)", "many-to-many (unaligned)"]
-    counts = [(len(gids(ax, "node-x")), len(gids(ax, "node-h")), len(gids(ax, "node-y"))) for ax in fig.axes]
-    assert counts == [(1, 4, 4), (4, 4, 1), (4, 4, 4), (3, 6, 3)]
-    assert "e.g." in fig.axes[1].get_title()
-    assert "e.g." not in plots.draw_task_shapes(examples=False).axes[0].get_title()
-    with pytest.raises(TypeError, match="examples: expected True or False"):
-        plots.draw_task_shapes(examples=1)
 
 
 def test_plot_history_puts_epoch_points_where_epochs_ended():

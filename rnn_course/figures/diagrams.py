@@ -6,15 +6,14 @@ the Okabe–Ito palette, which colour-blind readers can tell apart, and the back
 also dashed, so no information is carried by colour alone.
 
 The pages show these figures as SVG files in ``chapters/<chapter>/figures/``; regenerate them
-after changing a drawing with ``python -m rnn_course.figures.diagrams`` (a test checks they match).
+after changing a drawing with ``python -m rnn_course.figures`` (a test checks they match).
 """
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -22,9 +21,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 
-from .style import COURSE_STYLE, PALETTE
+from .style import COURSE_STYLE, PALETTE, new_axes
 from ..validation import expect_int
 
 # the course palette (rnn_course.figures.style), and dark grey for the forward pass
@@ -571,17 +570,129 @@ def draw_scan(n_steps: int = 8) -> Figure:
     return fig
 
 
+# One colour per kind of node and per shared weight matrix, used by both chapter 1 diagrams:
+# light tints of sky blue, orange and bluish green for inputs, hidden states and outputs.
+RNN_NODE_COLORS = {"x": "#abdaf4", "h": "#f2cf80", "y": "#80ceb9"}
+WEIGHT_COLORS = {"W_xh": PALETTE["blue"], "W_hh": PALETTE["vermillion"], "W_hy": PALETTE["bluish green"]}
+_WEIGHT_TEX = {"W_xh": r"$W_{xh}$", "W_hh": r"$W_{hh}$", "W_hy": r"$W_{hy}$"}
+MAX_UNROLL = 8
+
+
+# ----------------------------------------------------------------------------- the RNN, unrolled (chapter 1)
+def _rnn_node(ax: Axes, xy: tuple[float, float], text: str, kind: str, size: float = 0.7) -> FancyBboxPatch:
+    """A rounded node of ``kind`` x, h or y centred at ``xy``; its gid is ``node-<kind>``."""
+    w = h = size
+    patch = FancyBboxPatch((xy[0] - w / 2, xy[1] - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
+                           fc=RNN_NODE_COLORS[kind], ec="0.25", lw=1.2, gid=f"node-{kind}")
+    ax.add_patch(patch)
+    ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=12)
+    return patch
+
+
+def _weight_arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], weight: str | None = None,
+           label: bool = True, offset: tuple[float, float] = (0.0, 0.0), style: str = "arc3") -> FancyArrowPatch:
+    """An arrow, coloured and (optionally) labelled by the shared weight it applies."""
+    color = WEIGHT_COLORS.get(weight or "", "0.3")
+    arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=1.6, color=color,
+                            connectionstyle=style, shrinkA=0, shrinkB=0,
+                            gid=f"arrow-{weight}" if weight else "arrow")
+    ax.add_patch(arrow)
+    if weight and label:
+        mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
+        ax.text(mx, my, _WEIGHT_TEX[weight], color=color, fontsize=10, ha="center", va="center",
+                bbox=dict(fc="white", ec="none", pad=0.5, alpha=0.85))
+    return arrow
+
+
+def draw_unrolled_rnn(n_steps: int = 4, *, ax: Axes | None = None, labels: bool = True) -> Axes:
+    """Draw the folded RNN (a loop on h) and the same network unrolled over ``n_steps`` steps.
+
+    Boxes are x_t (input), h_t (hidden state, with h_0 the initial state) and y_t (output);
+    every arrow is coloured by the weight matrix it applies, and ``labels=True`` writes the
+    name on it: the same three matrices appear at every step (parameter sharing).
+    Draws ``3 + 1 + 3 * n_steps`` boxes (folded, h_0, unrolled).
+    """
+    expect_int("n_steps", n_steps, high=MAX_UNROLL, hint="more steps do not fit")
+    if not isinstance(labels, bool):
+        raise TypeError(f"labels: expected True or False, got {type(labels).__name__}")
+    ax = new_axes(ax, (2.6 + 1.55 * n_steps, 3.6))
+    yx, yh, yy, r = 0.0, 1.6, 3.2, 0.35  # rows of x, h, y; half a box
+    # folded network
+    _rnn_node(ax, (0, yx), r"$x_t$", "x"), _rnn_node(ax, (0, yh), r"$h_t$", "h"), _rnn_node(ax, (0, yy), r"$y_t$", "y")
+    _weight_arrow(ax, (0, yx + r), (0, yh - r), "W_xh", labels, offset=(0.33, 0))
+    _weight_arrow(ax, (0, yh + r), (0, yy - r), "W_hy", labels, offset=(0.33, 0))
+    loop = "arc,angleA=180,angleB=180,armA=30,armB=30,rad=8"  # out of h_t's left side and back in
+    _weight_arrow(ax, (-r, yh + 0.2), (-r, yh - 0.2), "W_hh", labels, offset=(-0.85, 0), style=loop)
+    ax.text(1.05, yh, "unroll\n" + r"$\Longrightarrow$", ha="center", va="center", fontsize=11)
+    # unrolled network
+    x0, dx = 2.1, 1.55
+    _rnn_node(ax, (x0, yh), r"$h_0$", "h")
+    for i in range(1, n_steps + 1):
+        cx = x0 + i * dx
+        _rnn_node(ax, (cx, yx), rf"$x_{i}$", "x"), _rnn_node(ax, (cx, yh), rf"$h_{i}$", "h"), _rnn_node(ax, (cx, yy), rf"$y_{i}$", "y")
+        _weight_arrow(ax, (cx, yx + r), (cx, yh - r), "W_xh", labels, offset=(0.33, 0))
+        _weight_arrow(ax, (cx, yh + r), (cx, yy - r), "W_hy", labels, offset=(0.33, 0))
+        _weight_arrow(ax, (cx - dx + r, yh), (cx - r, yh), "W_hh", labels, offset=(0, 0.25))
+    ax.set_xlim(-1.6, x0 + n_steps * dx + 0.6)
+    ax.set_ylim(yx - 0.8, yy + 0.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.text(x0 + (n_steps + 1) * dx / 2, yx - 0.65, r"time $\longrightarrow$", ha="center", fontsize=10)
+    return ax
+
+
+# (title, medical example, has_input per step, has_output per step)
+TASK_SHAPES = (
+    ("one-to-many", "one summary → a sequence\n(e.g. X-ray features → report words)", [1, 0, 0, 0], [1, 1, 1, 1]),
+    ("many-to-one", "a sequence → one label\n(e.g. 30 s of ECG → AF or not)", [1, 1, 1, 1], [0, 0, 0, 1]),
+    ("many-to-many (aligned)", "one output per input step\n(e.g. each ECG sample → in a QRS?)", [1, 1, 1, 1], [1, 1, 1, 1]),
+    ("many-to-many (unaligned)", "read all, then write\n(e.g. clinical note → summary)", [1, 1, 1, 0, 0, 0],
+     [0, 0, 0, 1, 1, 1]),
+)
+
+
+def _draw_shape(ax: Axes, has_in: Sequence[int], has_out: Sequence[int]) -> None:
+    yx, yh, yy, r, dx = 0.0, 1.3, 2.6, 0.3, 1.0
+    for i, (xi, yi) in enumerate(zip(has_in, has_out)):
+        cx = i * dx
+        _rnn_node(ax, (cx, yh), "", "h", size=0.6)
+        if i:
+            _weight_arrow(ax, (cx - dx + r, yh), (cx - r, yh), "W_hh", label=False)
+        if xi:
+            _rnn_node(ax, (cx, yx), "", "x", size=0.6)
+            _weight_arrow(ax, (cx, yx + r), (cx, yh - r), "W_xh", label=False)
+        if yi:
+            _rnn_node(ax, (cx, yy), "", "y", size=0.6)
+            _weight_arrow(ax, (cx, yh + r), (cx, yy - r), "W_hy", label=False)
+    centre = (len(has_in) - 1) * dx / 2  # same width for every panel, so boxes keep one size
+    ax.set_xlim(centre - 3.1, centre + 3.1)
+    ax.set_ylim(-0.5, 3.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def draw_task_shapes(*, examples: bool = True) -> Figure:
+    """Draw the four task shapes as small unrolled diagrams, one panel each.
+
+    Blue boxes are inputs, orange hidden states, green outputs (time runs left to right).
+    ``examples=True`` adds a medical example under each title.
+    """
+    if not isinstance(examples, bool):
+        raise TypeError(f"examples: expected True or False, got {type(examples).__name__}")
+    fig, axes = plt.subplots(1, len(TASK_SHAPES), figsize=(14, 3.0))
+    for ax, (name, example, has_in, has_out) in zip(axes, TASK_SHAPES):
+        _draw_shape(ax, has_in, has_out)
+        ax.set_title(f"{name}\n{example}" if examples else name, fontsize=10)
+    legend = [Patch(fc=RNN_NODE_COLORS[k], ec="0.25", label=v) for k, v in
+              (("x", "input $x_t$"), ("h", "hidden state $h_t$"), ("y", "output $y_t$"))]
+    fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
 # ----------------------------------------------------------------------------- the pages' figures
 def _ch01_unrolled() -> Figure:
-    from .plots import draw_unrolled_rnn
-
     return draw_unrolled_rnn(4).figure
-
-
-def _ch01_task_shapes() -> Figure:
-    from .plots import draw_task_shapes
-
-    return draw_task_shapes()
 
 
 def _in_course_style(draw: Callable[[], Figure]) -> Callable[[], Figure]:
@@ -595,7 +706,7 @@ def _in_course_style(draw: Callable[[], Figure]) -> Callable[[], Figure]:
 # course style whatever matplotlib's settings are
 PAGE_FIGURES: dict[str, Callable[[], Figure]] = {relative: _in_course_style(draw) for relative, draw in {
     "chapters/01_rnn_basics/figures/unrolled_rnn.svg": _ch01_unrolled,
-    "chapters/01_rnn_basics/figures/task_shapes.svg": _ch01_task_shapes,
+    "chapters/01_rnn_basics/figures/task_shapes.svg": draw_task_shapes,
     "chapters/02_bptt/figures/bptt_graph.svg": draw_bptt_graph,
     "chapters/03_truncated_bptt/figures/tbptt_chunks.svg": draw_tbptt_chunks,
     "chapters/03_truncated_bptt/figures/k1_k2_windows.svg": draw_k1_k2_windows,
@@ -638,7 +749,3 @@ def main(argv: list[str] | None = None) -> int:
     for path in write_page_figures(args.root):
         print(f"wrote {path}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,7 @@
-"""Figures shared by the notebooks: ECG strips, training curves, attention heatmaps, and the
-unrolled RNN and task-shape diagrams drawn by code.
+"""The labs' data plots: ECG strips, training curves, gradient norms and attention heatmaps
+(the diagrams drawn by code are in :mod:`rnn_course.figures.diagrams`).
 
-Every function returns what it drew on (an ``Axes``, or a ``Figure`` for multi-panel
-diagrams) so a notebook can add to it, and validates its inputs with errors that say what
+Every function returns the ``Axes`` it drew on, so a notebook can add to it, and validates its inputs with errors that say what
 was expected and what arrived. Nothing here calls ``plt.show()``: the notebook does.
 
 Importing this module changes no matplotlib setting: the course's palette and look live in
@@ -15,30 +14,12 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-from .style import HIGHLIGHT, PALETTE
-from ..validation import as_float_array, expect_int
-
-# One colour per kind of node and per shared weight matrix, used by both diagrams: light tints
-# of sky blue, orange and bluish green for inputs, hidden states and outputs.
-NODE_COLORS = {"x": "#abdaf4", "h": "#f2cf80", "y": "#80ceb9"}
-WEIGHT_COLORS = {"W_xh": PALETTE["blue"], "W_hh": PALETTE["vermillion"], "W_hy": PALETTE["bluish green"]}
-_WEIGHT_TEX = {"W_xh": r"$W_{xh}$", "W_hh": r"$W_{hh}$", "W_hy": r"$W_{hy}$"}
-MAX_UNROLL = 8
-
-
-def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    elif not isinstance(ax, Axes):
-        raise TypeError(f"ax: expected a matplotlib Axes or None, got {type(ax).__name__}")
-    return ax
+from .style import HIGHLIGHT, new_axes
+from ..validation import as_float_array
 
 
 # ----------------------------------------------------------------------------- signals
@@ -70,7 +51,7 @@ def plot_signal(signal: Any, fs: float, *, beats: Any = None, symbols: Sequence[
         raise ValueError(f"fs: expected a positive sampling rate in Hz (e.g. 360), got {fs!r}")
     if lead_names is not None and len(lead_names) != n_leads:
         raise ValueError(f"lead_names: expected {n_leads} names (one per lead), got {len(lead_names)}")
-    ax = _new_axes(ax, (10, 2.8))
+    ax = new_axes(ax, (10, 2.8))
     t = np.arange(n) / fs
     for j in range(n_leads):
         ax.plot(t, x[:, j], lw=0.9, label=None if lead_names is None else lead_names[j])
@@ -125,7 +106,7 @@ def plot_history(history: Any, *, ax: Axes | None = None, log: bool = False) -> 
                          f"{len(train_loss)} epochs — did fit() run?")
     if log and min(v for v in step_loss + train_loss + val_loss if np.isfinite(v)) <= 0:
         raise ValueError("log=True needs positive losses; use log=False for losses that can be zero or negative")
-    ax = _new_axes(ax, (6, 3.5))
+    ax = new_axes(ax, (6, 3.5))
     epoch_end = list(getattr(history, "epoch_end_step", []))
     if len(epoch_end) != len(train_loss):  # a History built by hand: assume equal epochs
         per_epoch = len(step_loss) // max(len(train_loss), 1)
@@ -155,7 +136,7 @@ def plot_epoch_loss(histories: dict[str, Any], *, ax: Axes | None = None,
     """
     if not isinstance(histories, dict) or not histories:
         raise ValueError(f"histories: expected a non-empty dict of label -> History, got {histories!r:.80}")
-    ax = _new_axes(ax, (6, 3.4))
+    ax = new_axes(ax, (6, 3.4))
     for label, history in histories.items():
         train_loss = _history_lists(history)[1]
         ax.plot(range(1, len(train_loss) + 1), train_loss, "o-", ms=3, label=label)
@@ -174,7 +155,7 @@ def plot_grad_norm(history: Any, *, ax: Axes | None = None, log: bool = True, cl
         raise ValueError("history.grad_norm is empty: expected one gradient norm per step — did fit() run?")
     if clip is not None and not clip > 0:
         raise ValueError(f"clip: expected a positive clipping threshold or None, got {clip!r}")
-    ax = _new_axes(ax, (6, 3.5))
+    ax = new_axes(ax, (6, 3.5))
     ax.plot(np.arange(1, len(grad_norm) + 1), grad_norm, color="C2", lw=0.9, label="gradient norm")
     if clip is not None:
         ax.axhline(clip, color=HIGHLIGHT, ls="--", lw=1, label=f"clipping threshold ({clip:g})")
@@ -229,7 +210,7 @@ def plot_attention(weights: Any, source: Sequence[str], output: Sequence[str], *
                          f"got {tuple(w.shape)}")
     if (w < 0).any() or (w.sum(axis=1) > 1 + 1e-4).any():
         raise ValueError("weights: expected attention weights (non-negative, each row summing to at most 1)")
-    ax = _new_axes(ax, (max(4.0, 0.32 * len(source) + 1.5), max(3.0, 0.28 * len(output) + 1.2)))
+    ax = new_axes(ax, (max(4.0, 0.32 * len(source) + 1.5), max(3.0, 0.28 * len(output) + 1.2)))
     font = _cjk_font()
     image = ax.imshow(w, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(source)), [_tick_label(c, font is not None) for c in source],
@@ -242,115 +223,3 @@ def plot_attention(weights: Any, source: Sequence[str], output: Sequence[str], *
         ax.set_title(title, fontfamily=[font, "DejaVu Sans"] if font else None)
     ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="attention weight")
     return ax
-
-
-# ----------------------------------------------------------------------------- diagrams
-def _box(ax: Axes, xy: tuple[float, float], text: str, kind: str, size: float = 0.7) -> FancyBboxPatch:
-    """A rounded node of ``kind`` x, h or y centred at ``xy``; its gid is ``node-<kind>``."""
-    w = h = size
-    patch = FancyBboxPatch((xy[0] - w / 2, xy[1] - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.12",
-                           fc=NODE_COLORS[kind], ec="0.25", lw=1.2, gid=f"node-{kind}")
-    ax.add_patch(patch)
-    ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=12)
-    return patch
-
-
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], weight: str | None = None,
-           label: bool = True, offset: tuple[float, float] = (0.0, 0.0), style: str = "arc3") -> FancyArrowPatch:
-    """An arrow, coloured and (optionally) labelled by the shared weight it applies."""
-    color = WEIGHT_COLORS.get(weight or "", "0.3")
-    arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=1.6, color=color,
-                            connectionstyle=style, shrinkA=0, shrinkB=0,
-                            gid=f"arrow-{weight}" if weight else "arrow")
-    ax.add_patch(arrow)
-    if weight and label:
-        mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
-        ax.text(mx, my, _WEIGHT_TEX[weight], color=color, fontsize=10, ha="center", va="center",
-                bbox=dict(fc="white", ec="none", pad=0.5, alpha=0.85))
-    return arrow
-
-
-def draw_unrolled_rnn(n_steps: int = 4, *, ax: Axes | None = None, labels: bool = True) -> Axes:
-    """Draw the folded RNN (a loop on h) and the same network unrolled over ``n_steps`` steps.
-
-    Boxes are x_t (input), h_t (hidden state, with h_0 the initial state) and y_t (output);
-    every arrow is coloured by the weight matrix it applies, and ``labels=True`` writes the
-    name on it: the same three matrices appear at every step (parameter sharing).
-    Draws ``3 + 1 + 3 * n_steps`` boxes (folded, h_0, unrolled).
-    """
-    expect_int("n_steps", n_steps, high=MAX_UNROLL, hint="more steps do not fit")
-    if not isinstance(labels, bool):
-        raise TypeError(f"labels: expected True or False, got {type(labels).__name__}")
-    ax = _new_axes(ax, (2.6 + 1.55 * n_steps, 3.6))
-    yx, yh, yy, r = 0.0, 1.6, 3.2, 0.35  # rows of x, h, y; half a box
-    # folded network
-    _box(ax, (0, yx), r"$x_t$", "x"), _box(ax, (0, yh), r"$h_t$", "h"), _box(ax, (0, yy), r"$y_t$", "y")
-    _arrow(ax, (0, yx + r), (0, yh - r), "W_xh", labels, offset=(0.33, 0))
-    _arrow(ax, (0, yh + r), (0, yy - r), "W_hy", labels, offset=(0.33, 0))
-    loop = "arc,angleA=180,angleB=180,armA=30,armB=30,rad=8"  # out of h_t's left side and back in
-    _arrow(ax, (-r, yh + 0.2), (-r, yh - 0.2), "W_hh", labels, offset=(-0.85, 0), style=loop)
-    ax.text(1.05, yh, "unroll\n" + r"$\Longrightarrow$", ha="center", va="center", fontsize=11)
-    # unrolled network
-    x0, dx = 2.1, 1.55
-    _box(ax, (x0, yh), r"$h_0$", "h")
-    for i in range(1, n_steps + 1):
-        cx = x0 + i * dx
-        _box(ax, (cx, yx), rf"$x_{i}$", "x"), _box(ax, (cx, yh), rf"$h_{i}$", "h"), _box(ax, (cx, yy), rf"$y_{i}$", "y")
-        _arrow(ax, (cx, yx + r), (cx, yh - r), "W_xh", labels, offset=(0.33, 0))
-        _arrow(ax, (cx, yh + r), (cx, yy - r), "W_hy", labels, offset=(0.33, 0))
-        _arrow(ax, (cx - dx + r, yh), (cx - r, yh), "W_hh", labels, offset=(0, 0.25))
-    ax.set_xlim(-1.6, x0 + n_steps * dx + 0.6)
-    ax.set_ylim(yx - 0.8, yy + 0.6)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.text(x0 + (n_steps + 1) * dx / 2, yx - 0.65, r"time $\longrightarrow$", ha="center", fontsize=10)
-    return ax
-
-
-# (title, medical example, has_input per step, has_output per step)
-TASK_SHAPES = (
-    ("one-to-many", "one summary → a sequence\n(e.g. X-ray features → report words)", [1, 0, 0, 0], [1, 1, 1, 1]),
-    ("many-to-one", "a sequence → one label\n(e.g. 30 s of ECG → AF or not)", [1, 1, 1, 1], [0, 0, 0, 1]),
-    ("many-to-many (aligned)", "one output per input step\n(e.g. each ECG sample → in a QRS?)", [1, 1, 1, 1], [1, 1, 1, 1]),
-    ("many-to-many (unaligned)", "read all, then write\n(e.g. clinical note → summary)", [1, 1, 1, 0, 0, 0],
-     [0, 0, 0, 1, 1, 1]),
-)
-
-
-def _draw_shape(ax: Axes, has_in: Sequence[int], has_out: Sequence[int]) -> None:
-    yx, yh, yy, r, dx = 0.0, 1.3, 2.6, 0.3, 1.0
-    for i, (xi, yi) in enumerate(zip(has_in, has_out)):
-        cx = i * dx
-        _box(ax, (cx, yh), "", "h", size=0.6)
-        if i:
-            _arrow(ax, (cx - dx + r, yh), (cx - r, yh), "W_hh", label=False)
-        if xi:
-            _box(ax, (cx, yx), "", "x", size=0.6)
-            _arrow(ax, (cx, yx + r), (cx, yh - r), "W_xh", label=False)
-        if yi:
-            _box(ax, (cx, yy), "", "y", size=0.6)
-            _arrow(ax, (cx, yh + r), (cx, yy - r), "W_hy", label=False)
-    centre = (len(has_in) - 1) * dx / 2  # same width for every panel, so boxes keep one size
-    ax.set_xlim(centre - 3.1, centre + 3.1)
-    ax.set_ylim(-0.5, 3.0)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-
-def draw_task_shapes(*, examples: bool = True) -> Figure:
-    """Draw the four task shapes as small unrolled diagrams, one panel each.
-
-    Blue boxes are inputs, orange hidden states, green outputs (time runs left to right).
-    ``examples=True`` adds a medical example under each title.
-    """
-    if not isinstance(examples, bool):
-        raise TypeError(f"examples: expected True or False, got {type(examples).__name__}")
-    fig, axes = plt.subplots(1, len(TASK_SHAPES), figsize=(14, 3.0))
-    for ax, (name, example, has_in, has_out) in zip(axes, TASK_SHAPES):
-        _draw_shape(ax, has_in, has_out)
-        ax.set_title(f"{name}\n{example}" if examples else name, fontsize=10)
-    legend = [Patch(fc=NODE_COLORS[k], ec="0.25", label=v) for k, v in
-              (("x", "input $x_t$"), ("h", "hidden state $h_t$"), ("y", "output $y_t$"))]
-    fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=9, frameon=False)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    return fig

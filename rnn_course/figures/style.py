@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from cycler import cycler
 
 # Okabe & Ito's palette, in the order of the colour cycle (C0 blue, C1 orange, ...). Their
@@ -55,3 +56,12 @@ COURSE_STYLE: dict[str, Any] = {
 def use_course_style() -> None:
     """Apply the course's figure style (``COURSE_STYLE``) to every figure drawn from now on."""
     plt.rcParams.update(COURSE_STYLE)
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """``ax``, or a new one of ``figsize`` inches when it is None."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    elif not isinstance(ax, Axes):
+        raise TypeError(f"ax: expected a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
