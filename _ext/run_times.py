@@ -37,6 +37,8 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from rnn_course.timing import cpu_model
+
 LOGGER = logging.getLogger(__name__)
 BUDGET_S = 120.0  # every notebook under 2 minutes on a 2-core CPU (idle-machine seconds)
 JSON_NAME = "run_times.json"
@@ -69,16 +71,6 @@ def over_budget(record: dict[str, Any], budget_s: float = BUDGET_S) -> str | Non
 
 
 # ----------------------------------------------------------------------------- the machine
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return " ".join(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _memory_gib() -> float | None:
     try:
         return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
@@ -102,7 +94,7 @@ def _cores() -> int:
 
 def describe_machine() -> dict[str, Any]:
     """What the numbers were measured on (read in the build process)."""
-    return {"cpu": _cpu_model(), "cores": _cores(), "memory_gib": _memory_gib(),
+    return {"cpu": cpu_model(), "cores": _cores(), "memory_gib": _memory_gib(),
             "system": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(), "torch": _version("torch")}
 

@@ -172,7 +172,7 @@ def count_work(fn: Callable[[], Any]) -> Work:
     return Work(sum(calls.calls.values()), int(flops.get_total_flops()), calls.calls)
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     """The processor's model name, e.g. ``"AMD EPYC 7B13"`` (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -188,7 +188,7 @@ def machine(device: torch.device | str | None = None) -> str:
     and the GPU when ``device`` is one (a time means little without it)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     threads = torch.get_num_threads()
-    text = f"{_cpu_model()}, {cores} cores, {threads} torch thread{'s' if threads != 1 else ''}"
+    text = f"{cpu_model()}, {cores} cores, {threads} torch thread{'s' if threads != 1 else ''}"
     device = torch.device(device) if device is not None else None
     if device is not None and device.type == "cuda":
         text = f"{torch.cuda.get_device_name(device)} (GPU), with {text}"
