@@ -9,8 +9,8 @@ For each class ``c``, from a confusion matrix ``C`` (rows: true class, columns: 
 
 Beats of one patient are not independent, so confidence intervals resample *records*: the
 confusion matrix of every record is counted once (:func:`confusion_by_record`), and each
-bootstrap draw sums the matrices of the drawn records (:func:`rnn_course.clinical.bootstrap.group_bootstrap`
-with one sample per record). That makes a thousand resamples of fifty thousand beats cost
+bootstrap draw sums the matrices of the drawn records
+(:func:`rnn_course.clinical.bootstrap.group_bootstrap` with one sample per record). That makes a thousand resamples of fifty thousand beats cost
 milliseconds. The point estimates agree with scikit-learn's ``recall_score``,
 ``precision_score`` and ``f1_score`` (tested).
 
@@ -22,8 +22,9 @@ same records for both.
 
 Beats found by a QRS detector are scored as EC57 scores a detector: a detection and a
 reference beat match when they lie within 150 ms of each other
-(:func:`rnn_course.data.mitbih_beats.match_beats`). For the classes, :func:`confusion_by_record` takes ``y_true = -1`` for a detection that matches no
-beat (a false detection, one more row) and ``y_pred = K`` for a beat the detector missed (one
+(:func:`rnn_course.data.mitbih_beats.match_beats`). For the classes,
+:func:`confusion_by_record` takes ``y_true = -1`` for a detection that matches no beat (a
+false detection, one more row) and ``y_pred = K`` for a beat the detector missed (one
 more column): a missed beat lowers its class's Se, a false detection the +P of the class it
 was called.
 """

@@ -1,19 +1,8 @@
-"""From the PhysioNet 2012 events table to model inputs: an hourly grid, masks and time gaps.
+"""From the PhysioNet 2012 events table to model inputs: an hourly grid, masks and time gaps,
+normalised with statistics of the training stays only, and the features of the classical
+baselines.
 
 Shape legend: N stays, T hourly steps (48), D time-series variables (37).
-
-- :func:`hourly_grid` bins every measurement of the first 48 hours into hour ``t``
-  (minutes 60t to 60t + 59; minute 2880 joins the last hour) and returns three ``(N, T, D)``
-  arrays: the hourly mean ``values`` (NaN where nothing was measured), the observation
-  ``mask`` (1 measured, 0 not) and ``delta``, the hours since the variable was last measured
-  before step ``t``, as Che et al. (2018) define it (0 at the first step).
-- :class:`Normaliser` clips each variable to quantiles of the *training* stays and
-  standardises it with their mean and standard deviation, so no statistic of a validation or
-  test stay leaks into the inputs.
-- :func:`forward_fill` carries the last measurement forward (the training mean before the
-  first one); :func:`summary_features` gives per-variable first, last, min, max, mean and
-  count for the classical baselines; :func:`static_table` and :func:`static_features` read
-  and encode the admission descriptors (age, gender, height, weight, ICU type).
 """
 from __future__ import annotations
 
@@ -116,7 +105,11 @@ def hourly_grid(events: pd.DataFrame, record_ids: Any = None, hours: int = 48,
             except minute ``60 * hours`` itself, which joins the last hour.
         variables: the D time-series variables, in the order of the last axis.
 
-    Several measurements in one hour are averaged. Descriptor rows (minute 0) are left out.
+    Several measurements in one hour are averaged (hour ``t`` holds minutes 60t to 60t + 59).
+    Descriptor rows (minute 0) are left out. Returns an :class:`IcuGrid` of three
+    ``(N, T, D)`` arrays: ``values`` (NaN where nothing was measured), ``mask`` (1 measured,
+    0 not) and ``delta``, the hours since the variable was last measured before step ``t``,
+    as Che et al. (2018) define it (0 at the first step).
     """
     _check_events(events)
     expect_int("hours", hours)
