@@ -270,8 +270,7 @@ def detect_beats(lead: np.ndarray, fs: float, step: int = DETECTOR_STEP) -> np.n
     lead = np.asarray(lead, dtype=np.float64)
     if lead.ndim != 1:
         raise ValueError(f"lead: expected one filtered lead, shape (n_samples,), got {lead.shape}")
-    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
-        raise ValueError(f"step: expected a positive int, got {step!r}")
+    step = expect_int("step", step, hint="read every step-th sample")
     xqrs = processing.XQRS(sig=lead[::step], fs=fs / step)
     xqrs.detect(verbose=False)
     return np.unique(np.asarray(xqrs.qrs_inds, dtype=np.int64) * step)
