@@ -6,9 +6,11 @@ from ..training import count_parameters
 from .attention import Attention, masked_softmax
 from .date_guard import (Guarded, guard, guarded_normalise, guarded_translate,
                          impossible_inputs, min_char_prob, tally)
-from .decoding import Decoded, Translation, beam_search, greedy_decode, sequence_log_prob, translate
+from .decoding import (Decoded, Translation, beam_search, beam_vs_greedy, greedy_decode,
+                       padding_effects, sequence_log_prob, translate)
 from .exposure import edit_profile, edit_script, true_prefix_predictions
-from .model import BahdanauDecoder, Encoder, LuongDecoder, Memory, Seq2Seq, seq2seq_loss
+from .model import (BahdanauDecoder, Encoder, LuongDecoder, Memory, Seq2Seq, packing_and_mask,
+                    seq2seq_loss)
 from .training import inverse_sigmoid_decay, train_seq2seq
 from .vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Pairs, Vocab, batches, encode_pairs
 
@@ -17,9 +19,11 @@ __all__ = [
     "Attention", "masked_softmax",
     "Guarded", "guard", "guarded_normalise", "guarded_translate", "impossible_inputs",
     "min_char_prob", "tally",
-    "Decoded", "Translation", "beam_search", "greedy_decode", "sequence_log_prob", "translate",
+    "Decoded", "Translation", "beam_search", "beam_vs_greedy", "greedy_decode", "padding_effects",
+    "sequence_log_prob", "translate",
     "edit_profile", "edit_script", "true_prefix_predictions",
-    "BahdanauDecoder", "Encoder", "LuongDecoder", "Memory", "Seq2Seq", "seq2seq_loss",
+    "BahdanauDecoder", "Encoder", "LuongDecoder", "Memory", "Seq2Seq", "packing_and_mask",
+    "seq2seq_loss",
     "inverse_sigmoid_decay", "train_seq2seq",
     "EOS_ID", "PAD_ID", "SOS_ID", "UNK_ID", "Pairs", "Vocab", "batches", "encode_pairs",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
+import numpy as np
 import torch
 
 from ..validation import expect_int, expect_ndim, expect_shape
@@ -195,3 +196,54 @@ def translate(model, sources: Sequence[str], src_vocab: Vocab, tgt_vocab: Vocab,
             n_out = _lengths_to_eos(tokens).long()
             weights += [w[:n, :s] for w, n, s in zip(out.weights.cpu(), n_out.tolist(), lengths.tolist())]
     return Translation(texts, torch.cat(log_probs), weights or None)
+
+
+def beam_vs_greedy(greedy: Translation, greedy_ok: np.ndarray, beam: Translation,
+                   beam_ok: np.ndarray) -> dict[str, float]:
+    """One row comparing beam search with greedy search on the same ``n`` sources.
+
+    ``greedy`` and ``beam`` are what :func:`translate` returned (``texts``, ``log_prob (n,)``);
+    ``greedy_ok`` and ``beam_ok`` are bool arrays ``(n,)``, True where the output is right.
+    Returns both exact-match rates, how many answers beam search changed, its mean gain in
+    ``log p(y | x)`` over those (0.0 if none changed), the errors it fixed and the right answers
+    it broke, and how many of its outputs score below greedy's (by more than 1e-4).
+    """
+    n = len(greedy.texts)
+    for name, value in [("beam.texts", beam.texts), ("greedy_ok", greedy_ok), ("beam_ok", beam_ok)]:
+        if len(value) != n:
+            raise ValueError(f"{name}: expected {n} entries (one per greedy output), got {len(value)}")
+    changed = np.array([b != g for b, g in zip(beam.texts, greedy.texts)])
+    gain = (beam.log_prob - greedy.log_prob).numpy()
+    return {"greedy exact match": greedy_ok.mean(),
+            "beam exact match": beam_ok.mean(),
+            "answers changed": changed.sum(),
+            "mean log-prob gain where changed": gain[changed].mean() if changed.any() else 0.0,
+            "fixed by beam": (beam_ok & ~greedy_ok).sum(),
+            "broken by beam": (~beam_ok & greedy_ok).sum(),
+            "beam below greedy": (gain < -1e-4).sum()}
+
+
+def padding_effects(padded: Decoded, lengths: torch.Tensor, unpadded_tokens: torch.Tensor
+                    ) -> dict[str, float]:
+    """What padding did to a greedy decode of padded sources (the padding experiment).
+
+    ``padded``: :func:`greedy_decode` of sources padded to a width ``S``, with ``tokens (batch, L)``
+    and attention ``weights (batch, L, S)``; ``lengths (batch,)``: the sources' true lengths;
+    ``unpadded_tokens (batch, L')``: the greedy outputs of the same sources without extra padding.
+    Returns the mean attention weight on padded positions over the output steps that are not
+    ``PAD_ID``, and how many outputs differ from the unpadded ones in their first ``min(L, L')``
+    tokens.
+    """
+    if padded.weights is None:
+        raise ValueError("padded: expected attention weights (greedy_decode of a model with "
+                         "attention), got weights=None")
+    tokens, weights = padded.tokens.cpu(), padded.weights.cpu()
+    batch, width = tokens.shape[0], weights.shape[-1]
+    expect_shape("lengths", lengths, (batch,), ("batch",))
+    expect_shape("unpadded_tokens", unpadded_tokens, (batch, None), ("batch", "L"))
+    is_pad = torch.arange(width) >= lengths.cpu()[:, None]                 # (batch, S)
+    on_padding = (weights * is_pad[:, None, :]).sum(-1)[tokens != PAD_ID]
+    common = min(tokens.shape[1], unpadded_tokens.shape[1])
+    differ = (tokens[:, :common] != unpadded_tokens.cpu()[:, :common]).any(1)
+    return {"attention on padding": on_padding.mean().item(),
+            "answers that differ from unpadded": int(differ.sum())}

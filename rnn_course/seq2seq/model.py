@@ -28,7 +28,8 @@ ratio during training). A ratio below 1 forces step-by-step decoding in training
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from contextlib import contextmanager
+from typing import Callable, Iterator, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -269,3 +270,19 @@ def seq2seq_loss(logits: torch.Tensor, tgt_out: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.transpose(1, 2), tgt_out, ignore_index=PAD_ID)
 
 
+
+
+@contextmanager
+def packing_and_mask(model: Seq2Seq, *, pack: bool, mask: bool) -> Iterator[Seq2Seq]:
+    """Within the ``with`` block, the encoder packs its batch only if ``pack`` and the attention
+    ignores padded positions only if ``mask`` (both on by default); the previous settings come
+    back on leaving the block, even after an error. Only for showing what goes wrong without them.
+    """
+    if not isinstance(model, Seq2Seq):
+        raise TypeError(f"model: expected a Seq2Seq, got {type(model).__name__}")
+    before = model.encoder.pack, model.use_source_mask
+    model.encoder.pack, model.use_source_mask = bool(pack), bool(mask)
+    try:
+        yield model
+    finally:
+        model.encoder.pack, model.use_source_mask = before
