@@ -8,6 +8,7 @@ from .mitbih_beats import (
     lab_splits, load_beats, match_beats, patient_of, relative_rr, rr_features, score_detector,
 )
 from .physionet2012 import Physionet2012, load_physionet2012
+from .icu import ShuffledBatches
 from .splits import assert_disjoint
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "rr_features", "score_detector",
     "Physionet2012", "load_physionet2012",
     "assert_disjoint",
+    "ShuffledBatches",
 ]
