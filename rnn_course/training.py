@@ -210,3 +210,25 @@ def fit(
             break
     bar.close()
     return history
+
+
+class KeepBest:
+    """An ``on_epoch_end`` callback for :func:`fit` that keeps the weights of the best epoch.
+
+    After every epoch it computes ``score(model)`` (higher is better, e.g. a validation
+    AUROC), appends it to ``scores``, and, if it is the best so far (ties: the later epoch),
+    keeps a copy of ``model.state_dict()`` in ``state``. Restore the best epoch afterwards
+    with ``model.load_state_dict(keep.state)``. It never stops training.
+    """
+
+    def __init__(self, score: Callable[[nn.Module], float]) -> None:
+        if not callable(score):
+            raise TypeError(f"score: expected a function model -> number, got {type(score).__name__}")
+        self.score = score
+        self.scores: list[float] = []
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def __call__(self, model: nn.Module, history: History) -> None:
+        self.scores.append(self.score(model))
+        if self.scores[-1] == max(self.scores):
+            self.state = {n: p.detach().clone() for n, p in model.state_dict().items()}

@@ -161,3 +161,45 @@ def test_the_real_set_a(mirror):
     table = icu.static_table(ev, data.record_ids)
     assert table["Age"].notna().all() and set(table["ICUType"].unique()) <= set(icu.ICU_TYPES)
     assert set(ev["parameter"].unique()) == set(icu.VARIABLES + icu.DESCRIPTORS)  # nothing left out
+
+
+def _inline_batches(tensors, target, generator, size):
+    """The lab's batching before it moved into icu.ShuffledBatches."""
+    import torch
+    order = torch.randperm(len(target), generator=generator)
+    target = torch.tensor(target, dtype=torch.float32)
+    for i in range(0, len(order), size):
+        idx = order[i:i + size]
+        yield tuple(t[idx] for t in tensors), target[idx]
+
+
+def test_shuffled_batches_draw_what_the_inline_generator_drew():
+    import torch
+    torch.manual_seed(0)
+    tensors = (torch.randn(10, 4, 3), torch.arange(10.0)[:, None])
+    target = np.array([0, 1] * 5)
+    batches = icu.ShuffledBatches(tensors, target, batch_size=4, seed=3)
+    generator = torch.Generator().manual_seed(3)
+    state = torch.get_rng_state()
+    assert len(batches) == 3
+    for _ in range(3):  # three passes, three permutations, in order
+        got, want = list(batches), list(_inline_batches(tensors, target, generator, 4))
+        assert [len(b[1]) for b in got] == [4, 4, 2]
+        for (x, t), (x0, t0) in zip(got, want):
+            assert t.dtype == torch.float32 and torch.equal(t, t0)
+            assert all(torch.equal(a, b) for a, b in zip(x, x0))
+    assert torch.equal(torch.get_rng_state(), state)  # the global generator is untouched
+    seen = torch.cat([x[1][:, 0] for x, _ in batches]).sort().values
+    assert torch.equal(seen, torch.arange(10.0))  # every stay once per pass
+
+
+def test_shuffled_batches_errors():
+    import torch
+    with pytest.raises(TypeError, match="inputs: expected a non-empty sequence of tensors"):
+        icu.ShuffledBatches([np.zeros(3)], [0, 1, 0])
+    with pytest.raises(ValueError, match=r"first axes \[3, 4\]"):
+        icu.ShuffledBatches([torch.zeros(3), torch.zeros(4)], [0, 1, 0])
+    with pytest.raises(ValueError, match="target shape"):
+        icu.ShuffledBatches([torch.zeros(2)], [[0, 1]])
+    with pytest.raises(ValueError, match="batch_size: expected a positive int"):
+        icu.ShuffledBatches([torch.zeros(3)], [0, 1, 0], batch_size=0)

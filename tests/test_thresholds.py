@@ -62,3 +62,30 @@ def test_errors_say_what_was_expected():
         event1_score([0, 2], [0.1, 0.2], 0.5)
     with pytest.raises(ValueError, match="same length"):
         best_threshold([0, 1], [0.1])
+
+
+def test_predict_risk_is_the_sigmoid_of_the_logits_in_batches_and_in_eval_mode():
+    import torch
+    from torch import nn
+
+    from rnn_course.clinical import predict_risk
+
+    class TwoInputs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear, self.dropout = nn.Linear(3, 1), nn.Dropout(0.5)
+
+        def forward(self, x, z):
+            return self.linear(self.dropout(x)).squeeze(-1) + z[:, 0]
+
+    torch.manual_seed(0)
+    model, x, z = TwoInputs(), torch.randn(7, 3), torch.randn(7, 2)
+    p = predict_risk(model, (x, z), batch_size=3)
+    assert not model.training and p.shape == (7,) and p.dtype == np.float32
+    with torch.no_grad():
+        want = torch.sigmoid(model.linear(x).squeeze(-1) + z[:, 0]).numpy()
+    np.testing.assert_allclose(p, want, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"first axes \[7, 6\]"):
+        predict_risk(model, (x, z[:6]))
+    with pytest.raises(ValueError, match="batch_size"):
+        predict_risk(model, (x, z), batch_size=0)

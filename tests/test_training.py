@@ -304,3 +304,23 @@ def test_on_epoch_end_returning_true_stops_training():
     h = fit(model(), regression(), mse, epochs=10, device=CPU, progress=False,
             on_epoch_end=lambda m, history: len(history.train_loss) == 2)
     assert len(h.train_loss) == len(h.epoch_seconds) == 2 and len(h.step_loss) == 8
+
+
+def test_keep_best_keeps_the_best_epoch_and_the_later_of_ties():
+    from rnn_course.training import KeepBest
+
+    net = model()
+    scores = iter([0.5, 0.7, 0.6, 0.7, 0.1])
+    weights = []
+
+    def score(m):
+        weights.append(m.weight.detach().clone())
+        return next(scores)
+
+    keep = KeepBest(score)
+    history = fit(net, regression(), mse, epochs=5, lr=0.05, progress=False, on_epoch_end=keep)
+    assert keep.scores == [0.5, 0.7, 0.6, 0.7, 0.1] and len(history.train_loss) == 5
+    assert torch.equal(keep.state["weight"], weights[3])  # epoch 4: ties go to the later
+    assert not torch.equal(keep.state["weight"], net.weight)  # a copy, not the live weights
+    with pytest.raises(TypeError, match="score: expected a function"):
+        KeepBest(0.5)

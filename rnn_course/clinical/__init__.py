@@ -6,12 +6,12 @@ from .beat_metrics import (confusion_by_record, detector_statistics, ec57_statis
                            positive_predictivity, sensitivity)
 from .bootstrap import Interval, group_bootstrap, rank_auroc
 from .grud import GRUD, GRUSimple, last_observed
-from .thresholds import best_threshold, event1_score
+from .thresholds import best_threshold, event1_score, predict_risk
 
 __all__ = [
     "confusion_by_record", "detector_statistics", "ec57_statistics", "macro_f1", "metrics_table",
     "paired_differences", "per_record_table", "positive_predictivity", "sensitivity",
     "Interval", "group_bootstrap", "rank_auroc",
     "GRUD", "GRUSimple", "last_observed",
-    "best_threshold", "event1_score",
+    "best_threshold", "event1_score", "predict_risk",
 ]

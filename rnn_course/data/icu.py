@@ -1,6 +1,6 @@
 """From the PhysioNet 2012 events table to model inputs: an hourly grid, masks and time gaps,
-normalised with statistics of the training stays only, and the features of the classical
-baselines.
+normalised with statistics of the training stays only, the features of the classical
+baselines, and shuffled minibatches for the networks.
 
 Shape legend: N stays, T hourly steps (48), D time-series variables (37).
 """
@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..validation import expect_int
 
@@ -248,3 +249,43 @@ def static_features(table: pd.DataFrame, reference: pd.DataFrame) -> tuple[np.nd
         columns += [(table["ICUType"] == code).to_numpy(dtype=float)]
         names += [f"ICU: {label}"]
     return np.stack(columns, axis=1).astype(np.float32), names
+
+
+class ShuffledBatches:
+    """Minibatches of the stays in a new random order on every pass, for ``training.fit``.
+
+    Args:
+        inputs: tensors with the stays on the first axis, e.g. ``(values, mask, delta,
+            static)`` of shapes ``(N, T, D)`` three times and ``(N, S)``.
+        target: ``(N,)`` outcomes (0/1), yielded as float32.
+        batch_size: stays per batch; the last batch of a pass may be smaller.
+        seed: seeds the batches' own ``torch.Generator``, so the order of the stays does not
+            depend on, or change, the global random state.
+
+    Iterating yields ``(tuple(t[idx] for t in inputs), target[idx])``. Every pass draws one
+    ``torch.randperm(N)`` from the generator: pass e sees the e-th permutation.
+    """
+
+    def __init__(self, inputs: Sequence[Any], target: Any, batch_size: int = 256,
+                 seed: int = 0) -> None:
+        self.inputs = tuple(inputs)
+        if not self.inputs or not all(isinstance(t, torch.Tensor) for t in self.inputs):
+            raise TypeError(f"inputs: expected a non-empty sequence of tensors, got "
+                            f"{[type(t).__name__ for t in self.inputs]}")
+        self.target = torch.as_tensor(np.asarray(target), dtype=torch.float32)
+        sizes = {len(t) for t in self.inputs} | {len(self.target)}
+        if self.target.ndim != 1 or len(sizes) != 1:
+            raise ValueError(f"inputs and target: expected the same number of stays N and "
+                             f"target of shape (N,), got first axes {[len(t) for t in self.inputs]} "
+                             f"and target shape {tuple(self.target.shape)}")
+        self.batch_size = expect_int("batch_size", batch_size)
+        self.generator = torch.Generator().manual_seed(expect_int("seed", seed, low=0))
+
+    def __len__(self) -> int:
+        return -(-len(self.target) // self.batch_size)  # batches per pass
+
+    def __iter__(self):
+        order = torch.randperm(len(self.target), generator=self.generator)
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i:i + self.batch_size]
+            yield tuple(t[idx] for t in self.inputs), self.target[idx]
