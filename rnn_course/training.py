@@ -5,6 +5,9 @@ records the loss of every step and epoch and the gradient norm of every step (be
 clipping, so you can see what clipping did), optionally clips, and returns a ``History``.
 ``on_epoch_end`` is called after every epoch, for a metric of your own or to stop early.
 Batches are ``(inputs, targets)`` pairs; ``inputs`` may be a tensor or a tuple of tensors.
+
+``train_timed`` is the bare loop for comparing models at an equal budget: the same batches in
+the same order, each update timed on its own.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from torch.nn.utils.rnn import PackedSequence
 from tqdm import tqdm
 
 from .device import get_device, module_device
+from .timing import timed_call
 from .validation import expect_int
 
 
@@ -232,3 +236,49 @@ class KeepBest:
         self.scores.append(self.score(model))
         if self.scores[-1] == max(self.scores):
             self.state = {n: p.detach().clone() for n, p in model.state_dict().items()}
+
+
+def train_timed(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                validation: tuple[torch.Tensor, torch.Tensor], *, batch_size: int, lr: float,
+                every: int = 25, clip_grad_norm: float | None = 1.0,
+                loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.mse_loss,
+                ) -> tuple[list[float], list[float]]:
+    """One Adam update per consecutive batch of ``(x, y)``, in order, each update timed.
+
+    ``x`` is ``(n, ...)`` and ``y`` ``(n, ...)``: update k uses rows ``k * batch_size`` to
+    ``(k + 1) * batch_size`` (``n // batch_size`` updates; a last partial batch is not used),
+    so models given the same tensors see the same data in the same order. The model trains
+    where it lives; batches are moved there. An update is ``loss_fn``, backward, clipping of
+    the gradient norm to ``clip_grad_norm`` (None: no clipping) and an Adam step, timed with
+    :func:`rnn_course.timing.timed_call`. Every ``every`` updates the loss on ``validation``
+    (one ``(x_val, y_val)`` batch) is recorded. Returns ``(validation curve, seconds of
+    every update)``.
+    """
+    expect_int("batch_size", batch_size)
+    expect_int("every", every)
+    validate_clip_grad_norm(clip_grad_norm)
+    if len(x) != len(y):
+        raise ValueError(f"x and y: expected the same number of rows, got {len(x)} and {len(y)}")
+    if len(x) < batch_size:
+        raise ValueError(f"x: expected at least batch_size = {batch_size} rows, got {len(x)}")
+    device = module_device(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    xv, yv = to_device(tuple(validation), device)
+    curve, update_seconds = [], []
+    for k in range(len(x) // batch_size):
+        xb = x[k * batch_size:(k + 1) * batch_size].to(device)
+        yb = y[k * batch_size:(k + 1) * batch_size].to(device)
+
+        def update() -> None:
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            if clip_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+
+        update_seconds.append(timed_call(update, device)[0])
+        if (k + 1) % every == 0:
+            with torch.no_grad():
+                curve.append(loss_fn(model(xv), yv).item())
+    return curve, update_seconds

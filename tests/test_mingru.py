@@ -104,3 +104,26 @@ def test_bad_inputs():
         MinRNNRegressor(2, 4, cell="gru")
     with pytest.raises(ValueError, match="cell must be one of"):
         count_min_parameters("gru", 2, 4)
+
+
+@pytest.mark.parametrize("cls", [MinGRU, MinLSTM])
+def test_mode_differences_are_rounding_and_zero_against_itself(cls):
+    from rnn_course.beyond.mingru import mode_differences
+
+    torch.manual_seed(0)
+    layer = cls(3, 5).double()
+    x = torch.randn(2, 9, 3, dtype=torch.float64)
+    h0 = torch.rand(2, 5, dtype=torch.float64)
+    diff = mode_differences(layer, x, h0)
+    assert list(diff) == ["log", "blelloch"] and all(0 <= d < 1e-12 for d in diff.values())
+    assert mode_differences(layer, x, modes=("sequential",)) == {"sequential": 0.0}
+
+
+def test_mode_differences_rejects_unknown_modes_and_other_layers():
+    from rnn_course.beyond.mingru import mode_differences
+
+    x = torch.randn(1, 4, 2)
+    with pytest.raises(ValueError, match="modes: expected names"):
+        mode_differences(MinGRU(2, 3), x, modes=("fast",))
+    with pytest.raises(TypeError, match="expected a MinGRU or MinLSTM, got GRU"):
+        mode_differences(torch.nn.GRU(2, 3), x)

@@ -115,3 +115,34 @@ def test_log_space_scans_refuse_complex_inputs():
         heinsen_scan(a, a)
     with pytest.raises(TypeError, match="real tensors"):
         log_space_scan(a, a)
+
+
+def test_scan_differences_draws_each_case_from_its_own_seed_and_keeps_the_worst():
+    from rnn_course.beyond.scan import scan_differences
+
+    shapes = [(1, 1, 1), (2, 7, 3)]
+    worst = scan_differences([blelloch_scan, heinsen_scan, linear_recurrence_loop], shapes)
+    assert list(worst) == ["blelloch_scan", "heinsen_scan", "linear_recurrence_loop"]
+    assert worst["linear_recurrence_loop"] == 0.0 and 0 < worst["heinsen_scan"] < 1e-10
+    expected, seed = 0.0, 0  # by hand: case k is seeded with k, shapes outer, kinds inner
+    for shape in shapes:
+        for kind in [lambda u: u, lambda u: 1e-12 * (1 + u), lambda u: 1 - 1e-9 * u]:
+            g = torch.Generator().manual_seed(seed)
+            u = torch.rand(shape, generator=g, dtype=torch.float64)
+            b = torch.randn(shape, generator=g, dtype=torch.float64)
+            h0 = torch.randn(shape[0], shape[2], generator=g, dtype=torch.float64)
+            a = kind(u)
+            diff = (blelloch_scan(a, b, h0) - linear_recurrence_loop(a, b, h0)).abs().max()
+            expected, seed = max(expected, diff.item()), seed + 1
+    assert worst["blelloch_scan"] == expected
+
+
+def test_scan_differences_rejects_unknown_kinds_bad_shapes_and_no_scans():
+    from rnn_course.beyond.scan import scan_differences
+
+    with pytest.raises(ValueError, match="a_kinds: expected names"):
+        scan_differences([blelloch_scan], [(1, 2, 1)], a_kinds=["negative"])
+    with pytest.raises(ValueError, match=r"shapes: expected \(batch, time, features\)"):
+        scan_differences([blelloch_scan], [(1, 2)])
+    with pytest.raises(ValueError, match="at least one scan"):
+        scan_differences([], [(1, 2, 1)])

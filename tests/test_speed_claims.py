@@ -28,7 +28,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnn_course.recurrent import numpy_rnn, tbptt
+from rnn_course.recurrent import LastStep, numpy_rnn, tbptt
 from rnn_course.beyond.transformer import CausalSelfAttention
 from rnn_course.timing import Work, count_work, machine
 from rnn_course.recurrent.gated import ScratchLSTM
@@ -202,15 +202,6 @@ def test_ch08_scan_makes_log_t_calls_and_a_loop_in_its_place_fails():
     assert not _ch08_scan_claim(_scan_calls([linear_recurrence_loop, linear_recurrence_loop, heinsen_scan]))
 
 
-class _GRURegressor(nn.Module):
-    def __init__(self, hidden=32):
-        super().__init__()
-        self.rnn, self.head = nn.GRU(2, hidden, batch_first=True), nn.Linear(hidden, 1)
-
-    def forward(self, x):
-        return self.head(self.rnn(x)[0][:, -1])
-
-
 @pytest.mark.slow
 def test_ch08_mingru_same_arithmetic_more_calls_and_the_gru_against_itself_fails():
     torch.manual_seed(0)
@@ -222,9 +213,9 @@ def test_ch08_mingru_same_arithmetic_more_calls_and_the_gru_against_itself_fails
     def claim(w_min, w_gru):
         return 0.8 < w_min.flops / w_gru.flops < 1.25 and w_min.calls > 2 * w_gru.calls
 
-    gru = work(_GRURegressor(32))
+    gru = work(LastStep(2, 1, 32, cell="gru"))
     assert claim(work(MinRNNRegressor(2, 40, num_layers=2, mode="blelloch")), gru)
-    assert not claim(work(_GRURegressor(32)), gru)
+    assert not claim(work(LastStep(2, 1, 32, cell="gru")), gru)
 
 
 # ------------------------------------------------------------------ chapter 6 (attention lab)

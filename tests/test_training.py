@@ -324,3 +324,41 @@ def test_keep_best_keeps_the_best_epoch_and_the_later_of_ties():
     assert not torch.equal(keep.state["weight"], net.weight)  # a copy, not the live weights
     with pytest.raises(TypeError, match="score: expected a function"):
         KeepBest(0.5)
+
+
+def test_train_timed_is_the_plain_loop_over_consecutive_batches():
+    from rnn_course.training import train_timed
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(50, 3, generator=g), torch.randn(50, 1, generator=g)
+    val = (torch.randn(8, 3, generator=g), torch.randn(8, 1, generator=g))
+    torch.manual_seed(1)
+    model = nn.Linear(3, 1)
+    curve, seconds = train_timed(model, x, y, val, batch_size=8, lr=0.1, every=2)
+    torch.manual_seed(1)
+    ref = nn.Linear(3, 1)
+    optimizer, expected = torch.optim.Adam(ref.parameters(), lr=0.1), []
+    for k in range(6):  # 50 // 8 updates: the last 2 rows are not used
+        loss = mse(ref(x[8 * k:8 * k + 8]), y[8 * k:8 * k + 8])
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(ref.parameters(), 1.0)
+        optimizer.step()
+        if k % 2 == 1:
+            expected.append(mse(ref(val[0]), val[1]).item())
+    assert curve == expected and len(seconds) == 6 and all(s > 0 for s in seconds)
+    assert torch.equal(model.weight, ref.weight)
+
+
+def test_train_timed_rejects_mismatched_rows_short_data_and_bad_sizes():
+    from rnn_course.training import train_timed
+
+    model, x, y = nn.Linear(3, 1), torch.randn(10, 3), torch.randn(10, 1)
+    with pytest.raises(ValueError, match="same number of rows, got 10 and 9"):
+        train_timed(model, x, y[:9], (x, y), batch_size=4, lr=0.1)
+    with pytest.raises(ValueError, match="at least batch_size = 16 rows, got 10"):
+        train_timed(model, x, y, (x, y), batch_size=16, lr=0.1)
+    with pytest.raises(ValueError, match="batch_size"):
+        train_timed(model, x, y, (x, y), batch_size=0, lr=0.1)
+    with pytest.raises(ValueError, match="clip_grad_norm"):
+        train_timed(model, x, y, (x, y), batch_size=4, lr=0.1, clip_grad_norm=0)

@@ -3,9 +3,10 @@ the LRU, linear attention as a recurrence, a small causal Transformer with its K
 streaming inference."""
 from .linear_attention import elu_feature_map, linear_attention_masked, linear_attention_recurrent
 from .lru import LRU, LRURegressor, count_lru_parameters
-from .mingru import MinGRU, MinLSTM, MinRNNRegressor, count_min_parameters, g, log_g
+from .mingru import (MinGRU, MinLSTM, MinRNNRegressor, count_min_parameters, g, log_g,
+                     mode_differences)
 from .scan import (blelloch_scan, heinsen_scan, linear_recurrence_loop, log_space_scan,
-                   scan_affine_maps)
+                   scan_affine_maps, scan_differences)
 from .streaming import StreamingGRU, StreamProfile, profile_streams, state_nbytes
 from .transformer import CausalSelfAttention, CausalTransformer, KVCache, sinusoidal_position
 
@@ -13,7 +14,9 @@ __all__ = [
     "elu_feature_map", "linear_attention_masked", "linear_attention_recurrent",
     "LRU", "LRURegressor", "count_lru_parameters",
     "MinGRU", "MinLSTM", "MinRNNRegressor", "count_min_parameters", "g", "log_g",
+    "mode_differences",
     "blelloch_scan", "heinsen_scan", "linear_recurrence_loop", "log_space_scan", "scan_affine_maps",
+    "scan_differences",
     "StreamingGRU", "StreamProfile", "profile_streams", "state_nbytes",
     "CausalSelfAttention", "CausalTransformer", "KVCache", "sinusoidal_position",
 ]

@@ -24,6 +24,7 @@ Three ways to run a sequence, equal up to rounding: ``mode="log"`` (the paper's 
 runs Heinsen's log-space scan; ``mode="blelloch"`` runs the work-efficient scan
 :func:`~rnn_course.beyond.scan.blelloch_scan` on a_t and b_t; ``mode="sequential"`` runs :meth:`step`
 in a loop, as at inference on a stream, with a state of ``hidden_size`` numbers.
+:func:`mode_differences` measures how far the modes are apart, in outputs and gradients.
 """
 from __future__ import annotations
 
@@ -160,3 +161,29 @@ def count_min_parameters(cell: str, input_size: int, hidden_size: int) -> int:
     if cell not in blocks:
         raise ValueError(f"cell must be one of {sorted(blocks)}, got {cell!r}")
     return blocks[cell] * hidden_size * (input_size + 1)
+
+
+def mode_differences(layer: _MinRNN, x: torch.Tensor, h0: torch.Tensor | None = None,
+                     modes: tuple[str, ...] = ("log", "blelloch"),
+                     reference: str = "sequential") -> dict[str, float]:
+    """How far each mode of a minGRU/minLSTM ``layer`` is from the ``reference`` mode.
+
+    ``x`` is ``(batch, time, input_size)``, ``h0`` ``(batch, hidden_size)`` or None. Each mode
+    runs ``layer(x, h0, mode=...)``; its outputs and the gradients of ``sum(out ** 2)`` with
+    respect to the layer's parameters are compared with the reference mode's. Returns
+    ``{mode: largest absolute difference over the outputs and all gradients}``.
+    """
+    if not isinstance(layer, _MinRNN):
+        raise TypeError(f"layer: expected a MinGRU or MinLSTM, got {type(layer).__name__}")
+    wrong = [m for m in (*modes, reference) if m not in MODES]
+    if wrong:
+        raise ValueError(f"modes: expected names from {MODES}, got {wrong}")
+
+    def run(mode: str) -> list[torch.Tensor]:
+        out, _ = layer(x, h0, mode=mode)
+        grads = torch.autograd.grad(out.square().sum(), list(layer.parameters()))
+        return [out, *grads]
+
+    expected = run(reference)
+    return {mode: max((u - v).abs().max().item() for u, v in zip(run(mode), expected))
+            for mode in modes}

@@ -23,8 +23,11 @@ than T (Blelloch 1990; for RNNs, Martin & Cundy 2018).
                               cumsum(log a) plus a logcumsumexp, two cumulative sums.
 - ``heinsen_scan``            the same for any sign of b_t (positive and negative parts
                               scanned separately; the recurrence is linear in b).
+- ``scan_differences``        how far scans stray from the loop, over shapes and kinds of a_t.
 """
 from __future__ import annotations
+
+from typing import Callable, Iterable, Sequence
 
 import torch
 
@@ -146,3 +149,45 @@ def heinsen_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = Non
     positive = log_space_scan(log_a, torch.log(b.clamp(min=0)))
     negative = log_space_scan(log_a, torch.log((-b).clamp(min=0)))
     return torch.exp(positive) - torch.exp(negative)
+
+
+# The kinds of a_t that scan_differences draws, from u ~ Uniform(0, 1): anywhere in (0, 1),
+# tiny (about 1e-12: the log-space scan's cumulative sum of log a_t grows large), and within
+# 1e-9 of 1 (products of many a_t stay close to 1).
+A_KINDS = {"uniform": lambda u: u, "near 0": lambda u: 1e-12 * (1 + u),
+           "near 1": lambda u: 1 - 1e-9 * u}
+
+
+def scan_differences(scans: Iterable[Callable[..., torch.Tensor]],
+                     shapes: Sequence[tuple[int, int, int]],
+                     a_kinds: Sequence[str] = tuple(A_KINDS),
+                     device: torch.device | str | None = None) -> dict[str, float]:
+    """Largest absolute difference of each scan from :func:`linear_recurrence_loop`.
+
+    For every shape ``(batch, time, features)`` and every kind of a_t in ``a_kinds`` (keys of
+    ``A_KINDS``: ``"uniform"``, ``"near 0"``, ``"near 1"``), in that order, case k draws, in
+    float64 from a generator seeded with k, u = rand(shape), b = randn(shape) and
+    h0 = randn(batch, features), and runs every scan ``scan(a, b, h0)`` on ``device`` (CPU
+    by default). Returns ``{scan.__name__: largest |scan - loop| over all cases}``.
+    """
+    scans = list(scans)
+    if not scans:
+        raise ValueError("scans: expected at least one scan function, got none")
+    unknown = [kind for kind in a_kinds if kind not in A_KINDS]
+    if unknown:
+        raise ValueError(f"a_kinds: expected names from {list(A_KINDS)}, got {unknown}")
+    if not shapes or any(len(shape) != 3 for shape in shapes):
+        raise ValueError(f"shapes: expected (batch, time, features) triples, got {shapes!r}")
+    worst = {scan.__name__: 0.0 for scan in scans}
+    cases = [(shape, kind) for shape in shapes for kind in a_kinds]
+    for seed, (shape, kind) in enumerate(cases):
+        gen = torch.Generator().manual_seed(seed)
+        u = torch.rand(shape, generator=gen, dtype=torch.float64)
+        b = torch.randn(shape, generator=gen, dtype=torch.float64)
+        h0 = torch.randn(shape[0], shape[2], generator=gen, dtype=torch.float64)
+        a, b, h0 = (t.to(device) for t in (A_KINDS[kind](u), b, h0))
+        reference = linear_recurrence_loop(a, b, h0)
+        for scan in scans:
+            diff = (scan(a, b, h0) - reference).abs().max().item()
+            worst[scan.__name__] = max(worst[scan.__name__], diff)
+    return worst
