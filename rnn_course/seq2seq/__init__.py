@@ -9,7 +9,7 @@ from .date_guard import (Guarded, guard, guarded_normalise, guarded_translate,
 from .decoding import Decoded, Translation, beam_search, greedy_decode, sequence_log_prob, translate
 from .exposure import edit_profile, edit_script, true_prefix_predictions
 from .model import BahdanauDecoder, Encoder, LuongDecoder, Memory, Seq2Seq, seq2seq_loss
-from .training import inverse_sigmoid_decay, train_seq2seq
+from .training import fixed_batch_update, inverse_sigmoid_decay, train_seq2seq
 from .vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Pairs, Vocab, batches, encode_pairs
 
 __all__ = [
@@ -20,6 +20,6 @@ __all__ = [
     "Decoded", "Translation", "beam_search", "greedy_decode", "sequence_log_prob", "translate",
     "edit_profile", "edit_script", "true_prefix_predictions",
     "BahdanauDecoder", "Encoder", "LuongDecoder", "Memory", "Seq2Seq", "seq2seq_loss",
-    "inverse_sigmoid_decay", "train_seq2seq",
+    "fixed_batch_update", "inverse_sigmoid_decay", "train_seq2seq",
     "EOS_ID", "PAD_ID", "SOS_ID", "UNK_ID", "Pairs", "Vocab", "batches", "encode_pairs",
 ]
