@@ -108,3 +108,36 @@ def test_bad_arguments():
         model.decoder.out.bias[4] = float("nan")  # the loss becomes NaN
     with pytest.raises(RuntimeError, match="smaller learning rate"):
         train_seq2seq(model, pairs, steps=5, batch_size=3, lr=1e-2, progress=False)
+
+
+def test_fixed_batch_update_is_one_adam_step_on_the_first_seeded_batch():
+    from rnn_course.seq2seq import fixed_batch_update, seq2seq_loss
+    _, pairs, model = _copy_setup()
+    _, _, twin = _copy_setup()
+    model.eval()
+    update = fixed_batch_update(model, pairs, batch_size=4, seed=3, lr=1e-2)
+    assert model.training
+    (src, lengths, tgt_in), tgt_out = next(iter(batches(pairs, 4, seed=3)))
+    twin.train()
+    optimizer = torch.optim.Adam(twin.parameters(), lr=1e-2)
+    for _ in range(2):  # the optimiser's state carries over between calls
+        update()
+        loss = seq2seq_loss(twin(src, lengths, tgt_in), tgt_out)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    for a, b in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_fixed_batch_update_bad_arguments():
+    from rnn_course.seq2seq import fixed_batch_update
+    _, pairs, model = _copy_setup()
+    with pytest.raises(TypeError, match="Pairs"):
+        fixed_batch_update(model, tuple(pairs), batch_size=4)
+    with pytest.raises(ValueError, match="at least one pair"):
+        fixed_batch_update(model, type(pairs)(*(t[:0] for t in pairs)), batch_size=4)
+    with pytest.raises(ValueError, match="lr"):
+        fixed_batch_update(model, pairs, batch_size=4, lr=0.0)
+    with pytest.raises(ValueError, match="batch_size"):
+        fixed_batch_update(model, pairs, batch_size=0)

@@ -11,7 +11,7 @@ from .decoding import (Decoded, Translation, beam_search, beam_vs_greedy, greedy
 from .exposure import edit_profile, edit_script, true_prefix_predictions
 from .model import (BahdanauDecoder, Encoder, LuongDecoder, Memory, Seq2Seq, packing_and_mask,
                     seq2seq_loss)
-from .training import inverse_sigmoid_decay, train_seq2seq
+from .training import fixed_batch_update, inverse_sigmoid_decay, train_seq2seq
 from .vocab import EOS_ID, PAD_ID, SOS_ID, UNK_ID, Pairs, Vocab, batches, encode_pairs
 
 __all__ = [
@@ -24,6 +24,6 @@ __all__ = [
     "edit_profile", "edit_script", "true_prefix_predictions",
     "BahdanauDecoder", "Encoder", "LuongDecoder", "Memory", "Seq2Seq", "packing_and_mask",
     "seq2seq_loss",
-    "inverse_sigmoid_decay", "train_seq2seq",
+    "fixed_batch_update", "inverse_sigmoid_decay", "train_seq2seq",
     "EOS_ID", "PAD_ID", "SOS_ID", "UNK_ID", "Pairs", "Vocab", "batches", "encode_pairs",
 ]

@@ -4,6 +4,8 @@
   linearly and then decayed linearly to zero, gradient-norm clipping, and optionally a
   teacher-forcing ratio that changes with the update number (scheduled sampling).
 - :func:`inverse_sigmoid_decay` is one of the schedules of Bengio et al. (2015).
+- :func:`fixed_batch_update` makes one update on one fixed batch a function, to time it or
+  count its calls into PyTorch.
 
 A budget counted in updates, not seconds, gives the same model on every machine.
 """
@@ -16,6 +18,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ..device import module_device
 from .model import seq2seq_loss
 from ..training import History, optimisation_step, to_device
 from .vocab import Pairs, batches
@@ -81,3 +84,33 @@ def train_seq2seq(model: nn.Module, pairs: Pairs, *, steps: int, batch_size: int
     bar.close()
     model.eval()
     return history
+
+
+def fixed_batch_update(model: nn.Module, pairs: Pairs, *, batch_size: int, seed: int = 0,
+                       lr: float = 1e-3) -> Callable[[], None]:
+    """One training update on one fixed batch, as a function of no arguments (to time or count).
+
+    The batch is the first of ``batches(pairs, batch_size, seed=seed)``: ``src (batch, S)``,
+    ``lengths (batch,)`` (kept on the CPU), ``tgt_in`` and ``tgt_out (batch, T)``, moved to the
+    model's device. The model is put in training mode, and an Adam optimiser with learning rate
+    ``lr`` is made here. Every call of the returned function is one update: the loss
+    ``seq2seq_loss(model(src, lengths, tgt_in), tgt_out)``, its backward pass and an Adam step
+    (whose state carries over from call to call).
+    """
+    if not isinstance(pairs, Pairs):
+        raise TypeError(f"pairs: expected Pairs (from encode_pairs), got {type(pairs).__name__}")
+    if len(pairs.src) == 0:
+        raise ValueError("pairs: expected at least one pair, got none")
+    if not lr > 0:
+        raise ValueError(f"lr: expected a positive learning rate, got {lr}")
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    (src, lengths, tgt_in), tgt_out = next(iter(batches(pairs, batch_size, seed=seed)))
+    src, tgt_in, tgt_out = to_device((src, tgt_in, tgt_out), module_device(model))
+
+    def update() -> None:
+        loss = seq2seq_loss(model(src, lengths, tgt_in), tgt_out)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return update
