@@ -12,6 +12,8 @@ synthetic notebooks, that each rule catches what it is meant to catch.
 """
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 import textwrap
 from pathlib import Path
@@ -374,7 +376,6 @@ def test_demo_toc_membership_and_parsing(tmp_path):
 # function imported from a module of the `rnn_course.checks` package (whatever its name);
 # each call of one must sit inside an `assert` in its own cell, or be asserted by the hidden
 # (`remove-cell`) cell right after it.
-import ast  # noqa: E402
 import importlib.util  # noqa: E402
 
 CHECKS_PACKAGE = "rnn_course.checks"
@@ -512,3 +513,97 @@ def test_demo_checks_are_found_by_where_they_come_from_not_by_their_name():
         assert len(unasserted_check_problems(nb)) == 1, imports
         nb = _checked_notebook(f"{call};", hidden_source=f"assert {call}", imports=imports)
         assert unasserted_check_problems(nb) == [], imports
+
+
+# ================================================================== what a reader and a student see
+MAX_CELL_LINES, MAX_LINE_CHARS = 15, 88
+
+
+def _student_lines(source: str) -> list[str]:
+    """The lines of a code cell as the student version shows them: an exercise's solution
+    between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes a stub."""
+    lines, inside = [], False
+    for line in source.rstrip("\n").split("\n"):
+        marker = line.strip()
+        if marker == "# BEGIN SOLUTION":
+            inside = True
+        elif marker == "# END SOLUTION":
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return lines
+
+
+def cell_size_problems(nb) -> list[str]:
+    """Visible code cells: at most 15 lines (a solution's marked body counts as its stub) and,
+    unless the input is hidden, lines of at most 88 characters (CONTRIBUTING.md)."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        tags = _tags(cell)
+        if cell.cell_type != "code" or "remove-cell" in tags:
+            continue
+        n = len(_student_lines(cell.source))
+        if n > MAX_CELL_LINES:
+            problems.append(f"cell {i}: {n} lines (at most {MAX_CELL_LINES})")
+        wide = [len(line) for line in cell.source.split("\n") if len(line) > MAX_LINE_CHARS]
+        if wide and "hide-input" not in tags:
+            problems.append(f"cell {i}: lines of {wide} characters (at most {MAX_LINE_CHARS})")
+    return problems
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads), from its syntax tree; magics are skipped."""
+    code = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound, read
+
+
+def hidden_name_problems(nb) -> list[str]:
+    """A visible cell never reads a name that only a hidden (``remove-cell``) cell defines:
+    the student notebook and the book leave hidden cells out."""
+    known, problems = set(dir(builtins)) | {"display", "get_ipython"}, []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "remove-cell" in _tags(cell):
+            continue
+        bound, read = _names(cell.source)
+        missing = read - known - bound
+        if missing:
+            problems.append(f"cell {i} reads {sorted(missing)}, defined in no visible cell before it")
+        known |= bound
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_notebook_cells_fit_a_reader(path):
+    _none(cell_size_problems(_read(path)))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_visible_cells_need_no_hidden_cell(path):
+    _none(hidden_name_problems(_read(path)))
+
+
+def test_demo_cell_size_and_hidden_names_are_caught():
+    long_cell = "\n".join(f"x{k} = {k}" for k in range(16))
+    solution = "def f():\n    # BEGIN SOLUTION\n" + "\n".join(["    pass"] * 20) + "\n    # END SOLUTION"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(long_cell),
+        nbformat.v4.new_code_cell(solution),                     # 2 lines for the student
+        nbformat.v4.new_code_cell("y = 1  # " + "z" * 90),
+        nbformat.v4.new_code_cell("secret = 2", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_code_cell("print(secret + x0)"),
+    ])
+    assert cell_size_problems(nb) == ["cell 0: 16 lines (at most 15)",
+                                      "cell 2: lines of [99] characters (at most 88)"]
+    assert hidden_name_problems(nb) == ["cell 4 reads ['secret'], defined in no visible cell before it"]
