@@ -33,11 +33,12 @@ import logging
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+import headless_chromium
 
 HERE = Path(__file__).resolve().parent
 PRINT_CSS = HERE / "pdf_print.css"
@@ -51,43 +52,15 @@ WORDS = {
            "cut": "〔… この出力の {n} 行は印刷を省略 …〕"},
 }
 OUTPUT_HEAD, OUTPUT_TAIL = 25, 10  # an output of more than 40 lines is cut to its first 25 and last 10
-CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-extensions",
-    "--hide-scrollbars", "--force-device-scale-factor=1", "--window-size=1280,900",
-    # the network is off: any http(s) request goes to a proxy that is not there
-    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
 
 
 @contextmanager
 def open_chromium() -> Iterator[object]:
-    """Headless Chromium with the network off."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    driver_path = shutil.which("chromedriver")
-    if not browser or not driver_path:
-        raise SystemExit(f"make_pdf: headless Chromium is missing; {INSTALL_HINT}")
-    profile = tempfile.mkdtemp(prefix="rnn-course-pdf-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
-        driver.command_executor.client_config.timeout = 600  # printing a long book takes a while
-        driver.set_page_load_timeout(120)
-        driver.set_script_timeout(300)
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-            "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    """Headless Chromium with the network off (``headless_chromium``), patient enough to print a book."""
+    with headless_chromium.open_chromium(
+            SystemExit(f"make_pdf: headless Chromium is missing; {INSTALL_HINT}"), profile_prefix="rnn-course-pdf-",
+            page_load_timeout=120, script_timeout=300, command_timeout=600) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def book_page(folder: Path) -> Path:
