@@ -52,6 +52,7 @@ WORDS = {
            "cut": "〔… この出力の {n} 行は印刷を省略 …〕"},
 }
 OUTPUT_HEAD, OUTPUT_TAIL = 25, 10  # an output of more than 40 lines is cut to its first 25 and last 10
+MIN_MATH_SCALE = 0.75  # a display equation too wide for the page is set smaller, down to 3/4 of its size
 
 
 @contextmanager
@@ -197,6 +198,38 @@ const [css, words, head, tail, done] = arguments;
 })().catch((e) => done({fatal: String(e && e.stack || e)}));
 """
 
+# MathJax 3 does not break a display equation over lines: one wider than its line (beside its
+# number) is set smaller, down to a least scale (MathJax sizes it in em). The print styles make
+# the article as wide as the printed page, so this measures what will be printed.
+FIT_EQUATIONS_JS = r"""
+const minScale = arguments[0];
+for (const c of document.querySelectorAll('mjx-container[display="true"]')) {
+  if (c.getClientRects().length === 0) continue;
+  const box = c.parentElement, eqno = box.querySelector(":scope > .eqno");
+  const room = box.clientWidth - (eqno ? eqno.getBoundingClientRect().width + 8 : 0);
+  const width = c.querySelector("mjx-math").getBoundingClientRect().width;
+  if (width <= room) continue;
+  const size = parseFloat(getComputedStyle(c).fontSize);
+  c.style.fontSize = (size * Math.max(minScale, room / width)) + "px";
+}
+"""
+
+# The display equations that reach beyond their box (the printed line, which clips them, or
+# the equation's number beside them): its id (or number) and by how many pixels.
+WIDE_EQUATIONS_JS = r"""
+return [...document.querySelectorAll('mjx-container[display="true"]')]
+  .filter((c) => c.getClientRects().length > 0)
+  .map((c) => {
+    const math = c.querySelector("mjx-math").getBoundingClientRect();
+    const box = c.parentElement, eqno = box.querySelector(":scope > .eqno");
+    const line = box.getBoundingClientRect();
+    const right = eqno ? Math.min(line.right, eqno.getBoundingClientRect().left) : line.right;
+    const name = box.id || (eqno ? eqno.textContent.replace("#", "").trim() : c.textContent.slice(0, 60));
+    return {name: name, over: Math.round(Math.max(line.left - math.left, math.right - right))};
+  })
+  .filter((e) => e.over > 1);
+"""
+
 # The headings Chromium makes bookmarks of, in order: each one's text and, for a document's
 # title, the id of the document (its marker in the single page).
 HEADINGS_JS = r"""
@@ -294,6 +327,7 @@ def prepare(driver, page: Path, lang: str) -> list[dict]:
                                         WORDS[lang], OUTPUT_HEAD, OUTPUT_TAIL)
     if "fatal" in facts:
         raise SystemExit(f"make_pdf: preparing the page failed: {facts['fatal']}")
+    driver.execute_script(FIT_EQUATIONS_JS, MIN_MATH_SCALE)
     return driver.execute_script(HEADINGS_JS)
 
 
@@ -325,6 +359,11 @@ def make_pdf(singlehtml: Path, output: Path, lang: str) -> dict:
         if missing:
             raise SystemExit("make_pdf: no installed font draws " + ", ".join(f"{c} (U+{ord(c):04X})" for c in missing)
                              + f"; {INSTALL_HINT}")
+        wide = driver.execute_script(WIDE_EQUATIONS_JS)
+        if wide:
+            raise SystemExit("make_pdf: display equations too wide for the printed page even at "
+                             f"{MIN_MATH_SCALE:.0%} of their size (write them over several lines, e.g. with "
+                             "aligned): " + ", ".join(f"{e['name']} ({e['over']} px too wide)" for e in wide))
         pages = printed_start_pages(print_page(driver), headings)
         documents = [h["target"] for h in headings if h["target"]]
         if set(documents) - set(pages):
