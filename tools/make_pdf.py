@@ -246,18 +246,13 @@ for (const li of document.querySelectorAll(".pdf-contents li")) {
 }
 """
 
-FOOTER = ('<div style="width:100%; font-size:8pt; font-family:\'DejaVu Sans\', sans-serif; color:#555; '
-          'text-align:center;"><span class="pageNumber"></span></div>')
-
 
 def print_page(driver) -> bytes:
     """The page printed with Chromium's DevTools command (A4 from the print styles)."""
     result = driver.execute_cdp_cmd("Page.printToPDF", {
         "printBackground": True,
         "preferCSSPageSize": True,
-        "displayHeaderFooter": True,
-        "headerTemplate": "<div></div>",
-        "footerTemplate": FOOTER,
+        "displayHeaderFooter": False,  # the page numbers are the print styles' (none on the title page)
         "generateTaggedPDF": True,
         "generateDocumentOutline": True,  # bookmarks from the headings (Chromium 126 or later)
     })
