@@ -13,8 +13,12 @@ typeset every formula, turns the web page into a book, and prints it with the De
   Chromium's document outline (``generateDocumentOutline``, Chromium 126 or later): one per
   page of the site, its sections below it (the preface's own headings go one level down, so
   that they do not hold the whole book), named after the headings' text;
-- page numbers in the footer; A4; the print styles of ``tools/pdf_print.css`` (no sidebars or
-  buttons, code that wraps, Japanese text in the IPA fonts);
+- page numbers in the footer (none on the title page; Chromium 131 or later draws the print
+  styles' ``@page`` margin boxes); A4; the print styles of ``tools/pdf_print.css`` (no sidebars
+  or buttons, code that wraps, Japanese text in the IPA fonts);
+- display equations too wide for the page set smaller to fit it (MathJax 3 does not break
+  lines), to no less than ``MIN_MATH_SCALE``; the print stops, naming them, if any still
+  reach past the printed line, as it does when a character has no installed font;
 - cells the site hides (``hide-input`` and the like) left out, exercise solutions printed open,
   and long outputs cut to their first and last lines with a note of how many were left out.
 
