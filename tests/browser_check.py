@@ -28,9 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,26 +36,13 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from headless_chromium import WINDOW, find_chromium, open_chromium  # noqa: E402  (shared with make_pdf.py)
+
 INSTALL_HINT = ("headless Chromium is not installed, so the browser test is skipped. Install it with "
                 "`sudo apt-get install -y chromium chromium-driver` (Debian/Ubuntu), then run `make test` "
                 "again; CI (.ci/run) installs it and always runs the test.")
-WINDOW = (1280, 900)
-CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-    "--disable-extensions", "--hide-scrollbars", "--force-device-scale-factor=1",
-    # the network is off: any http(s) request goes to a proxy that is not there
-    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
 IMAGE_SUFFIX = re.compile(r"\.(png|jpe?g|gif|svg|webp)$", re.IGNORECASE)
-
-
-def find_chromium() -> tuple[str, str] | None:
-    """(chromium, chromedriver) paths, or None when either is missing."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    driver = shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
 
 
 def require_chromium() -> None:
@@ -75,30 +60,9 @@ def require_chromium() -> None:
 @contextmanager
 def open_browser() -> Iterator[object]:
     """A headless Chromium with the network off and console and network logs recorded."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    found = find_chromium()
-    if found is None:
-        raise RuntimeError(INSTALL_HINT)
-    browser, driver_path = found
-    profile = tempfile.mkdtemp(prefix="rnn-course-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
-        driver.set_page_load_timeout(60)
-        driver.set_script_timeout(60)
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-            "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    with open_chromium(RuntimeError(INSTALL_HINT), profile_prefix="rnn-course-chromium-",
+                       page_load_timeout=60, script_timeout=60, logs=True) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 # Runs in the page: waits for MathJax and the images, then reports what a reader would meet.

@@ -4,8 +4,8 @@ Marked ``built_html`` and ``pdf``: ``make test`` prints the PDFs after building 
 then runs these with the other checks of the built site (``pytest -m pdf`` runs them alone).
 For each edition (English always; Japanese when its sources ``_build/ja_src`` were made):
 
-- a title page with the book's title, a contents page, page numbers in the footer, and a page
-  count in a sane range for this book;
+- a title page with the book's title (and no page number), a contents page, page numbers in
+  the footer, and a page count in a sane range for this book;
 - bookmarks: one for each page of the site, the eight chapters among them in order, each
   pointing at the page its chapter starts (a new page), and the same page in the contents;
 - every equation number of the website's chapter pages, e.g. "(2.3)", is in the text, and no
@@ -59,7 +59,14 @@ def read_pdf(lang: str):
         browser_check.require_chromium()
         pytest.fail(f"no {path}: run `make pdf` (after the book build)")
     reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return reader, [page.extract_text() or "" for page in reader.pages]
+    return reader, [footer_last(page.extract_text() or "", i + 1) for i, page in enumerate(reader.pages)]
+
+
+def footer_last(text: str, number: int) -> str:
+    """A page's text with its page number last, where it is printed: Chromium paints the footer
+    (a margin box of the print styles) before the page, so pypdf reads the number first."""
+    first, _, rest = text.lstrip().partition("\n")
+    return f"{rest}\n{first}" if first.strip() == str(number) else text
 
 
 def squeeze(text: str) -> str:
@@ -94,6 +101,7 @@ def test_title_page_contents_and_page_numbers(edition):
     pages = edition["pages"]
     assert PAGES_RANGE[0] <= len(pages) <= PAGES_RANGE[1], f"{len(pages)} pages"
     assert squeeze(book_title(edition["source"])) in squeeze(pages[0])
+    assert "1" not in [line.strip() for line in pages[0].splitlines()], "the title page has a page number"
     assert make_pdf.WORDS[edition["lang"]]["contents"] in pages[1]
     numbered = [i for i in range(1, len(pages)) if pages[i].strip().splitlines()[-1].strip() == str(i + 1)]
     assert len(numbered) == len(pages) - 1, "pages without their number in the footer: " + \

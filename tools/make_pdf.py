@@ -13,8 +13,12 @@ typeset every formula, turns the web page into a book, and prints it with the De
   Chromium's document outline (``generateDocumentOutline``, Chromium 126 or later): one per
   page of the site, its sections below it (the preface's own headings go one level down, so
   that they do not hold the whole book), named after the headings' text;
-- page numbers in the footer; A4; the print styles of ``tools/pdf_print.css`` (no sidebars or
-  buttons, code that wraps, Japanese text in the IPA fonts);
+- page numbers in the footer (none on the title page; Chromium 131 or later draws the print
+  styles' ``@page`` margin boxes); A4; the print styles of ``tools/pdf_print.css`` (no sidebars
+  or buttons, code that wraps, Japanese text in the IPA fonts);
+- display equations too wide for the page set smaller to fit it (MathJax 3 does not break
+  lines), to no less than ``MIN_MATH_SCALE``; the print stops, naming them, if any still
+  reach past the printed line, as it does when a character has no installed font;
 - cells the site hides (``hide-input`` and the like) left out, exercise solutions printed open,
   and long outputs cut to their first and last lines with a note of how many were left out.
 
@@ -33,11 +37,12 @@ import logging
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+import headless_chromium
 
 HERE = Path(__file__).resolve().parent
 PRINT_CSS = HERE / "pdf_print.css"
@@ -51,43 +56,16 @@ WORDS = {
            "cut": "〔… この出力の {n} 行は印刷を省略 …〕"},
 }
 OUTPUT_HEAD, OUTPUT_TAIL = 25, 10  # an output of more than 40 lines is cut to its first 25 and last 10
-CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-extensions",
-    "--hide-scrollbars", "--force-device-scale-factor=1", "--window-size=1280,900",
-    # the network is off: any http(s) request goes to a proxy that is not there
-    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
+MIN_MATH_SCALE = 0.75  # a display equation too wide for the page is set smaller, down to 3/4 of its size
 
 
 @contextmanager
 def open_chromium() -> Iterator[object]:
-    """Headless Chromium with the network off."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    driver_path = shutil.which("chromedriver")
-    if not browser or not driver_path:
-        raise SystemExit(f"make_pdf: headless Chromium is missing; {INSTALL_HINT}")
-    profile = tempfile.mkdtemp(prefix="rnn-course-pdf-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
-        driver.command_executor.client_config.timeout = 600  # printing a long book takes a while
-        driver.set_page_load_timeout(120)
-        driver.set_script_timeout(300)
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-            "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    """Headless Chromium with the network off (``headless_chromium``), patient enough to print a book."""
+    with headless_chromium.open_chromium(
+            SystemExit(f"make_pdf: headless Chromium is missing; {INSTALL_HINT}"), profile_prefix="rnn-course-pdf-",
+            page_load_timeout=120, script_timeout=300, command_timeout=600) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def book_page(folder: Path) -> Path:
@@ -224,6 +202,38 @@ const [css, words, head, tail, done] = arguments;
 })().catch((e) => done({fatal: String(e && e.stack || e)}));
 """
 
+# MathJax 3 does not break a display equation over lines: one wider than its line (beside its
+# number) is set smaller, down to a least scale (MathJax sizes it in em). The print styles make
+# the article as wide as the printed page, so this measures what will be printed.
+FIT_EQUATIONS_JS = r"""
+const minScale = arguments[0];
+for (const c of document.querySelectorAll('mjx-container[display="true"]')) {
+  if (c.getClientRects().length === 0) continue;
+  const box = c.parentElement, eqno = box.querySelector(":scope > .eqno");
+  const room = box.clientWidth - (eqno ? eqno.getBoundingClientRect().width + 8 : 0);
+  const width = c.querySelector("mjx-math").getBoundingClientRect().width;
+  if (width <= room) continue;
+  const size = parseFloat(getComputedStyle(c).fontSize);
+  c.style.fontSize = (size * Math.max(minScale, room / width)) + "px";
+}
+"""
+
+# The display equations that reach beyond their box (the printed line, which clips them, or
+# the equation's number beside them): its id (or number) and by how many pixels.
+WIDE_EQUATIONS_JS = r"""
+return [...document.querySelectorAll('mjx-container[display="true"]')]
+  .filter((c) => c.getClientRects().length > 0)
+  .map((c) => {
+    const math = c.querySelector("mjx-math").getBoundingClientRect();
+    const box = c.parentElement, eqno = box.querySelector(":scope > .eqno");
+    const line = box.getBoundingClientRect();
+    const right = eqno ? Math.min(line.right, eqno.getBoundingClientRect().left) : line.right;
+    const name = box.id || (eqno ? eqno.textContent.replace("#", "").trim() : c.textContent.slice(0, 60));
+    return {name: name, over: Math.round(Math.max(line.left - math.left, math.right - right))};
+  })
+  .filter((e) => e.over > 1);
+"""
+
 # The headings Chromium makes bookmarks of, in order: each one's text and, for a document's
 # title, the id of the document (its marker in the single page).
 HEADINGS_JS = r"""
@@ -240,18 +250,13 @@ for (const li of document.querySelectorAll(".pdf-contents li")) {
 }
 """
 
-FOOTER = ('<div style="width:100%; font-size:8pt; font-family:\'DejaVu Sans\', sans-serif; color:#555; '
-          'text-align:center;"><span class="pageNumber"></span></div>')
-
 
 def print_page(driver) -> bytes:
     """The page printed with Chromium's DevTools command (A4 from the print styles)."""
     result = driver.execute_cdp_cmd("Page.printToPDF", {
         "printBackground": True,
         "preferCSSPageSize": True,
-        "displayHeaderFooter": True,
-        "headerTemplate": "<div></div>",
-        "footerTemplate": FOOTER,
+        "displayHeaderFooter": False,  # the page numbers are the print styles' (none on the title page)
         "generateTaggedPDF": True,
         "generateDocumentOutline": True,  # bookmarks from the headings (Chromium 126 or later)
     })
@@ -321,6 +326,7 @@ def prepare(driver, page: Path, lang: str) -> list[dict]:
                                         WORDS[lang], OUTPUT_HEAD, OUTPUT_TAIL)
     if "fatal" in facts:
         raise SystemExit(f"make_pdf: preparing the page failed: {facts['fatal']}")
+    driver.execute_script(FIT_EQUATIONS_JS, MIN_MATH_SCALE)
     return driver.execute_script(HEADINGS_JS)
 
 
@@ -352,6 +358,11 @@ def make_pdf(singlehtml: Path, output: Path, lang: str) -> dict:
         if missing:
             raise SystemExit("make_pdf: no installed font draws " + ", ".join(f"{c} (U+{ord(c):04X})" for c in missing)
                              + f"; {INSTALL_HINT}")
+        wide = driver.execute_script(WIDE_EQUATIONS_JS)
+        if wide:
+            raise SystemExit("make_pdf: display equations too wide for the printed page even at "
+                             f"{MIN_MATH_SCALE:.0%} of their size (write them over several lines, e.g. with "
+                             "aligned): " + ", ".join(f"{e['name']} ({e['over']} px too wide)" for e in wide))
         pages = printed_start_pages(print_page(driver), headings)
         documents = [h["target"] for h in headings if h["target"]]
         if set(documents) - set(pages):
