@@ -585,13 +585,9 @@ def hidden_name_problems(nb) -> list[str]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
-def test_notebook_cells_fit_a_reader(path):
-    _none(cell_size_problems(_read(path)))
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
-def test_visible_cells_need_no_hidden_cell(path):
-    _none(hidden_name_problems(_read(path)))
+def test_visible_cells_fit_a_reader_and_need_no_hidden_cell(path):
+    nb = _read(path)
+    _none(cell_size_problems(nb) + hidden_name_problems(nb))
 
 
 def test_demo_cell_size_and_hidden_names_are_caught():
