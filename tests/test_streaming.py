@@ -1,4 +1,5 @@
-"""Tests of rnn_course.beyond.streaming: streamed outputs equal the full pass; state sizes; error paths."""
+"""Tests of rnn_course.beyond.streaming and .stream_cost: streamed outputs equal the full pass;
+state sizes; error paths."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from rnn_course.beyond.transformer import CausalTransformer
-from rnn_course.beyond.streaming import StreamingGRU, profile_streams, state_nbytes
+from rnn_course.beyond import StreamingGRU, profile_streams, state_nbytes
 
 
 def _models():

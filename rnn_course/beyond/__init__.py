@@ -7,7 +7,8 @@ from .mingru import (MinGRU, MinLSTM, MinRNNRegressor, count_min_parameters, g, 
                      mode_differences)
 from .scan import (blelloch_scan, heinsen_scan, linear_recurrence_loop, log_space_scan,
                    scan_affine_maps, scan_differences)
-from .streaming import StreamingGRU, StreamProfile, profile_streams, state_nbytes
+from .stream_cost import StreamProfile, profile_streams, state_nbytes
+from .streaming import StreamingGRU
 from .transformer import CausalSelfAttention, CausalTransformer, KVCache, sinusoidal_position
 
 __all__ = [
